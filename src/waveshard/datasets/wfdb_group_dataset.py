@@ -1,0 +1,63 @@
+"""``WfdbGroupDataset``: a patient-group folder of WFDB records, listed once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kedro.io import AbstractDataset, DatasetError
+
+from waveshard.wfdb_io.storage import GroupFolder
+
+
+class WfdbGroupDataset(AbstractDataset[None, GroupFolder]):
+    """Loads a patient-group folder (local or any fsspec URL) as a :class:`GroupFolder`.
+
+    Loading lists the folder once (file paths and sizes); headers and data files
+    are read later by the nodes through the same filesystem. A folder that does
+    not exist loads as an empty listing with ``exists=False``, so a configured
+    group that is absent yields empty outputs instead of a crash.
+
+    Example catalog entry (``conf/base/catalog.yml``):
+
+    .. code-block:: yaml
+
+        "group_{group}.raw_records":
+          type: waveshard.datasets.WfdbGroupDataset
+          path: ${runtime_params:raw_root, ${globals:raw_root}}/{group}
+
+    Args:
+        path: Folder of the group, e.g. ``data/01_raw/30`` or ``s3://bucket/mimic3wdb/30``.
+        group: Group id; defaults to the folder's last path component.
+        credentials: Passed to the fsspec filesystem (e.g. ``key``/``secret`` for S3).
+        fs_args: Extra fsspec filesystem arguments (e.g. ``client_kwargs``).
+        metadata: Free-form metadata, ignored by Kedro.
+    """
+
+    def __init__(
+        self,
+        *,
+        path: str,
+        group: str | None = None,
+        credentials: dict[str, Any] | None = None,
+        fs_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self._path = str(path).rstrip("/")
+        self._group = group or self._path.rsplit("/", 1)[-1]
+        self._storage_options = {**(credentials or {}), **(fs_args or {})}
+        self.metadata = metadata
+
+    def load(self) -> GroupFolder:
+        return GroupFolder.scan(self._group, self._path, self._storage_options)
+
+    def save(self, data: None) -> None:
+        raise DatasetError(
+            f"{type(self).__name__} is read-only: raw WFDB trees are inputs. "
+            "Write outputs to a different catalog entry."
+        )
+
+    def _exists(self) -> bool:
+        return self.load().exists
+
+    def _describe(self) -> dict[str, Any]:
+        return {"path": self._path, "group": self._group}

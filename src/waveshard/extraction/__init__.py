@@ -1,0 +1,1 @@
+"""Micro-sharding: split a group's segments across workers and extract them in parallel."""

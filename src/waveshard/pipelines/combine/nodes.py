@@ -1,0 +1,81 @@
+"""Nodes of the combine pipeline, which runs once after every group."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+
+from waveshard.schema import (
+    ERROR_COLUMNS,
+    RECORD_FEATURE_COLUMNS,
+    SEGMENT_FEATURE_COLUMNS,
+    SIGNAL_STATS_COLUMNS,
+    concat,
+    frame,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def combine_segment_features(*parts: pd.DataFrame) -> pd.DataFrame:
+    """Concatenate the groups' segment features."""
+    return concat(parts, SEGMENT_FEATURE_COLUMNS)
+
+
+def combine_record_features(*parts: pd.DataFrame) -> pd.DataFrame:
+    """Concatenate the groups' record features."""
+    return concat(parts, RECORD_FEATURE_COLUMNS)
+
+
+def combine_errors(*parts: pd.DataFrame) -> pd.DataFrame:
+    """Concatenate the groups' error tables."""
+    return concat(parts, ERROR_COLUMNS)
+
+
+def signal_statistics(record_features: pd.DataFrame) -> pd.DataFrame:
+    """Per normalized signal (and kind): records, groups, segments, hours, valid fraction.
+
+    Args:
+        record_features: The combined record features.
+
+    Returns:
+        One row per kind × signal, most hours first.
+    """
+    if record_features.empty:
+        return frame([], SIGNAL_STATS_COLUMNS)
+    table = record_features.assign(
+        record_key=record_features["group"] + "/" + record_features["record"]
+    )
+    stats = table.groupby(["kind", "signal"], sort=True).agg(
+        records=("record_key", "nunique"),
+        groups=("group", "nunique"),
+        segments=("n_segments", "sum"),
+        duration_s=("duration_s", "sum"),
+        n_valid=("n_valid", "sum"),
+        n_samples=("n_samples", "sum"),
+    )
+    stats["total_hours"] = stats["duration_s"] / 3600
+    stats["valid_fraction"] = stats["n_valid"] / stats["n_samples"].where(stats["n_samples"] > 0)
+    stats = stats.reset_index().sort_values(["total_hours", "signal"], ascending=[False, True])
+    return stats[list(SIGNAL_STATS_COLUMNS)].reset_index(drop=True)
+
+
+def summarize_run(*summaries: dict[str, Any]) -> dict[str, Any]:
+    """Totals over all groups, logged and returned with the per-group summaries."""
+    keys = ("records", "segments", "segments_ok", "segments_failed", "problems", "dat_bytes")
+    totals = {key: sum(int(s[key]) for s in summaries) for key in keys}
+    totals["seconds"] = round(sum(float(s["seconds"]) for s in summaries), 3)
+    missing = [s["group"] for s in summaries if not s["folder_exists"]]
+    logger.info(
+        "All groups: %d records, %d segments ok, %d failed, %d problems, %.1f MB in %.1f s%s.",
+        totals["records"],
+        totals["segments_ok"],
+        totals["segments_failed"],
+        totals["problems"],
+        totals["dat_bytes"] / 1e6,
+        totals["seconds"],
+        f"; missing group folders: {', '.join(missing)}" if missing else "",
+    )
+    return {"totals": totals, "missing_groups": missing, "groups": list(summaries)}

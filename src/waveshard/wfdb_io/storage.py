@@ -1,0 +1,74 @@
+"""One patient-group folder on any fsspec filesystem (local disk, S3, ...)."""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from typing import Any
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
+
+@dataclass
+class GroupFolder:
+    """A group folder and the sizes of every file below it.
+
+    The listing is taken once (one recursive, paginated ``find``) so discovery
+    never asks the storage about single files; reads go through the same
+    filesystem object, which pickles into joblib workers.
+
+    Attributes:
+        group: Patient-group id, e.g. ``"30"``.
+        root: Path of the group folder as the filesystem spells it (no protocol).
+        fs: The fsspec filesystem holding the folder.
+        files: Size in bytes of each file, keyed by its POSIX path relative to ``root``.
+        exists: False when the folder does not exist at all.
+    """
+
+    group: str
+    root: str
+    fs: Any
+    files: dict[str, int] = field(default_factory=dict)
+    exists: bool = True
+
+    @classmethod
+    def scan(
+        cls, group: str, url: str, storage_options: dict[str, Any] | None = None
+    ) -> GroupFolder:
+        """List a group folder.
+
+        Args:
+            group: Patient-group id.
+            url: Local path or fsspec URL of the folder (``s3://bucket/prefix/30``).
+            storage_options: Options for the fsspec filesystem (credentials, endpoint).
+
+        Returns:
+            The folder with its file sizes; ``exists`` is False if it is absent.
+        """
+        fs, root = fsspec.core.url_to_fs(url, **(storage_options or {}))
+        root = root.rstrip("/")
+        if not fs.exists(root):
+            return cls(group, root, fs, {}, exists=False)
+        found = fs.find(root, detail=True)
+        prefix = root + "/"
+        files = {
+            path[len(prefix) :]: int(info.get("size") or 0)
+            for path, info in found.items()
+            if path.startswith(prefix) and info.get("type", "file") == "file"
+        }
+        return cls(group, root, fs, files)
+
+    @property
+    def is_local(self) -> bool:
+        return isinstance(self.fs, LocalFileSystem)
+
+    def path(self, relpath: str) -> str:
+        """Full filesystem path of a file given relative to the folder."""
+        return posixpath.join(self.root, relpath)
+
+    def read_text(self, relpath: str) -> str:
+        return self.fs.cat_file(self.path(relpath)).decode("latin-1")
+
+    def read_bytes(self, relpath: str, start: int = 0, end: int | None = None) -> bytes:
+        return self.fs.cat_file(self.path(relpath), start=start, end=end)
