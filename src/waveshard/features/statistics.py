@@ -61,8 +61,8 @@ class ValueCounts:
 def _percentiles(vc: ValueCounts, n: int) -> np.ndarray:
     """``numpy.percentile(samples, PERCENTILES)`` (method ``linear``) from counts."""
     q = np.true_divide(np.asarray(PERCENTILES, dtype=np.float64), 100)
-    # numpy's virtual index for alpha = beta = 1: n*q + (1 + q*(1 - 1 - 1)) - 1
-    virtual = n * q + (1 + q * (1 - 1 - 1)) - 1
+    # numpy's virtual index for the linear method (written the way numpy computes it)
+    virtual = (n - 1) * q
     previous = np.floor(virtual)
     following = previous + 1
     above = virtual >= n - 1

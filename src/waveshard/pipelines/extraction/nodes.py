@@ -90,7 +90,10 @@ def flatten_group(raw_records: GroupFolder) -> tuple[pd.DataFrame, pd.DataFrame]
 
 
 def chunk_segments(
-    segment_index: pd.DataFrame, n_workers: int | None, shards_per_worker: int
+    segment_index: pd.DataFrame,
+    n_workers: int | None,
+    shards_per_worker: int,
+    parallel_min_mb: float = 0.0,
 ) -> dict[str, Any]:
     """Plan byte-balanced micro-shards (LPT) for the group's segments.
 
@@ -99,12 +102,16 @@ def chunk_segments(
         n_workers: Worker processes; ``None`` means ``joblib.cpu_count()``.
         shards_per_worker: Shards per worker; more than one lets progress be
             reported and lets fast workers take over the tail.
+        parallel_min_mb: Groups with less ``.dat`` than this run in one process,
+            where starting workers would cost more than it saves.
 
     Returns:
         ``{"workers": int, "shards": [[segment position, ...], ...]}``, heaviest
         shard first.
     """
     workers = resolve_workers(n_workers)
+    if segment_index["dat_bytes"].sum() < parallel_min_mb * 1e6:
+        workers = 1
     if shards_per_worker < 1:
         raise ValueError(f"shards_per_worker must be at least 1, got {shards_per_worker}")
     sizes = segment_index["dat_bytes"].astype(int).tolist()

@@ -30,6 +30,7 @@ def create_group_pipeline() -> Pipeline:
                     "segment_index",
                     "params:extraction.n_workers",
                     "params:extraction.shards_per_worker",
+                    "params:extraction.parallel_min_mb",
                 ],
                 outputs="shard_plan",
                 name="chunk",
@@ -71,19 +72,9 @@ def create_pipeline(groups: Sequence[str]) -> Pipeline:
         The union of ``group_<id>`` pipelines; parameters stay shared.
     """
     template = create_group_pipeline()
+    # Parameters stay shared: every group is extracted with the same settings.
+    shared = {name for name in template.inputs() if name.startswith("params:")}
     return sum(
-        (
-            Pipeline(
-                template,
-                namespace=namespace_for(g),
-                parameters={
-                    "params:signal_names",
-                    "params:extraction.n_workers",
-                    "params:extraction.shards_per_worker",
-                    "params:extraction.progress_interval_s",
-                },
-            )
-            for g in groups
-        ),
+        (Pipeline(template, namespace=namespace_for(g), parameters=shared) for g in groups),
         Pipeline([]),
     )
