@@ -25,8 +25,7 @@ from waveshard.wfdb_io.storage import GroupFolder
 #: Frames decoded at once: keeps the index arrays bincount builds inside the CPU cache.
 BLOCK_FRAMES = 1 << 16
 
-# format -> (numpy dtype of a stored sample, offset that maps a sample to a bin index)
-_FAST_FORMATS = {"80": (np.dtype("u1"), 0), "16": (np.dtype("<u2"), 0x8000)}
+_FAST_FORMATS = ("80", "16")
 # digital value = bin index - _BIN_ZERO[fmt]
 _BIN_ZERO = {"80": 128, "16": 32768}
 
@@ -76,26 +75,58 @@ def _fast_path_ok(signals: list[Signal]) -> bool:
     )
 
 
+def _byte_pair_histograms(raw: bytes, n_frames: int, n_ch: int) -> np.ndarray:
+    """Per-channel counts of the bytes of interleaved 8-bit samples, shape (n_ch, 256).
+
+    Two neighbouring channels are counted together as one 16-bit value (65,536
+    bins) and split afterwards: half the bincount passes of counting each
+    channel on its own.
+    """
+    hist = np.zeros((n_ch, 256), dtype=np.int64)
+    for first in range(0, n_ch - 1, 2):
+        # Strided 16-bit view: low byte = channel `first`, high byte = `first + 1`.
+        pairs = np.ndarray((n_frames,), dtype="<u2", buffer=raw, offset=first, strides=(n_ch,))
+        joint = np.zeros(1 << 16, dtype=np.int64)
+        for begin in range(0, n_frames, BLOCK_FRAMES):
+            joint += np.bincount(pairs[begin : begin + BLOCK_FRAMES], minlength=1 << 16)
+        joint = joint.reshape(256, 256)  # [high byte, low byte]
+        hist[first] = joint.sum(axis=0)
+        hist[first + 1] = joint.sum(axis=1)
+    if n_ch % 2:
+        last = np.ndarray((n_frames,), dtype="u1", buffer=raw, offset=n_ch - 1, strides=(n_ch,))
+        for begin in range(0, n_frames, BLOCK_FRAMES):
+            hist[n_ch - 1] += np.bincount(last[begin : begin + BLOCK_FRAMES], minlength=256)
+    return hist
+
+
+def _word_histograms(raw: bytes, n_frames: int, n_ch: int) -> np.ndarray:
+    """Per-channel counts of interleaved 16-bit samples, shape (n_ch, 65536)."""
+    frames = np.frombuffer(raw, dtype="<u2", count=n_frames * n_ch).reshape(n_frames, n_ch)
+    hist = np.zeros((n_ch, 1 << 16), dtype=np.int64)
+    for begin in range(0, n_frames, BLOCK_FRAMES):
+        block = frames[begin : begin + BLOCK_FRAMES]
+        for ch in range(n_ch):
+            # xor 0x8000 maps two's complement -32768..32767 onto bins 0..65535
+            hist[ch] += np.bincount(block[:, ch] ^ 0x8000, minlength=1 << 16)
+    return hist
+
+
+_HISTOGRAMS = {"80": (1, _byte_pair_histograms), "16": (2, _word_histograms)}
+
+
 def _count_file(
     group: GroupFolder, rel: str, signals: list[Signal], sig_len: int
 ) -> list[DigitalCounts]:
     fmt = signals[0].fmt
-    dtype, flip = _FAST_FORMATS[fmt]
+    sample_bytes, histograms = _HISTOGRAMS[fmt]
     n_ch = len(signals)
     start = signals[0].byte_offset
-    n_bytes = sig_len * n_ch * dtype.itemsize
+    n_bytes = sig_len * n_ch * sample_bytes
     raw = group.read_bytes(rel, start, start + n_bytes)
     if len(raw) < n_bytes:
         raise EOFError(f"{rel}: expected {n_bytes} bytes of samples, read {len(raw)}")
-    frames = np.frombuffer(raw, dtype=dtype, count=sig_len * n_ch).reshape(sig_len, n_ch)
-    n_bins = 1 << (8 * dtype.itemsize)
-    hist = np.zeros((n_ch, n_bins), dtype=np.int64)
-    for begin in range(0, sig_len, BLOCK_FRAMES):
-        block = frames[begin : begin + BLOCK_FRAMES]
-        for ch in range(n_ch):
-            column = block[:, ch] ^ flip if flip else block[:, ch]
-            hist[ch] += np.bincount(column, minlength=n_bins)
-    digital = np.arange(n_bins, dtype=np.int64) - _BIN_ZERO[fmt]
+    hist = histograms(raw, sig_len, n_ch)
+    digital = np.arange(hist.shape[1], dtype=np.int64) - _BIN_ZERO[fmt]
     return [_finish(sig, digital, hist[ch]) for ch, sig in enumerate(signals)]
 
 
