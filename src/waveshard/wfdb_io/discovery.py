@@ -15,7 +15,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from waveshard.wfdb_io.headers import Header, HeaderError, parse_header
+from waveshard.wfdb_io.headers import Header, parse_header
 from waveshard.wfdb_io.storage import GroupFolder
 
 #: Bits per stored sample for the formats whose file size we can predict.
@@ -184,20 +184,22 @@ def discover_segments(group: GroupFolder) -> Inventory:
     headers: dict[str, Header] = {}
     texts: dict[str, str] = {}
     unparsable: set[str] = set()
-    for rel in sorted(group.files):
-        if not rel.endswith(".hea"):
-            continue
-        inventory.headers += 1
+    header_paths = sorted(rel for rel in group.files if rel.endswith(".hea"))
+    inventory.headers = len(header_paths)
+    for rel, text in group.read_texts(header_paths).items():
         stem = posixpath.basename(rel)[: -len(".hea")]
-        try:
-            texts[rel] = group.read_text(rel)
-            headers[rel] = parse_header(texts[rel])
-        except (HeaderError, UnicodeDecodeError, ValueError) as exc:
-            unparsable.add(rel[: -len(".hea")])
-            record, _ = _record_for_loose_segment(stem)
-            inventory.problems.append(
-                Problem(group.group, record, stem, group.path(rel), "UnparsableHeader", str(exc))
-            )
+        if isinstance(text, Exception):
+            problem = ("UnreadableHeader", f"{type(text).__name__}: {text}")
+        else:
+            try:
+                headers[rel] = parse_header(text)
+                texts[rel] = text
+                continue
+            except ValueError as exc:  # HeaderError, or a value no WFDB reader accepts
+                problem = ("UnparsableHeader", str(exc))
+        unparsable.add(rel[: -len(".hea")])
+        record, _ = _record_for_loose_segment(stem)
+        inventory.problems.append(Problem(group.group, record, stem, group.path(rel), *problem))
 
     # Masters first: they decide which record each segment and layout belongs to.
     owner: dict[str, str] = {}
