@@ -2,6 +2,11 @@
 
 from kedro.config import OmegaConfigLoader
 
+from waveshard.hooks import StorageHooks
+
+# conf/local credentials for every environment, and an S3 preflight before each run.
+HOOKS = (StorageHooks(),)
+
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

@@ -47,7 +47,7 @@ def extract_segment(folder: GroupFolder, task_index: int, task: SegmentTask) -> 
             task.group,
             task.record,
             task.segment,
-            folder.path(task.header_path),
+            folder.url(task.header_path),
             type(exc).__name__,
             str(exc) or repr(exc),
         )

@@ -118,7 +118,7 @@ def _check_data_files(
     total = 0
     for name, rel in zip(header.dat_files, dat_paths, strict=True):
         size = group.files.get(rel)
-        full = group.path(rel)
+        full = group.url(rel)
 
         def problem(kind: str, message: str, full: str = full) -> Problem:
             return Problem(group.group, record, stem, full, kind, message)
@@ -199,7 +199,7 @@ def discover_segments(group: GroupFolder) -> Inventory:
                 problem = ("UnparsableHeader", str(exc))
         unparsable.add(rel[: -len(".hea")])
         record, _ = _record_for_loose_segment(stem)
-        inventory.problems.append(Problem(group.group, record, stem, group.path(rel), *problem))
+        inventory.problems.append(Problem(group.group, record, stem, group.url(rel), *problem))
 
     # Masters first: they decide which record each segment and layout belongs to.
     owner: dict[str, str] = {}
@@ -221,7 +221,7 @@ def discover_segments(group: GroupFolder) -> Inventory:
                         group.group,
                         record,
                         ref.name,
-                        group.path(seg_rel),
+                        group.url(seg_rel),
                         "MissingSegment",
                         f"master header {rel} lists segment {ref.name} ({ref.length} samples), "
                         "whose header does not exist",
@@ -264,7 +264,7 @@ def discover_segments(group: GroupFolder) -> Inventory:
                         group.group,
                         record,
                         stem,
-                        group.path(rel),
+                        group.url(rel),
                         "OrphanDataFile",
                         "no header in the folder names this data file",
                     )

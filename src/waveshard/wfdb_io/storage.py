@@ -67,6 +67,11 @@ class GroupFolder:
         """Full filesystem path of a file given relative to the folder."""
         return posixpath.join(self.root, relpath)
 
+    def url(self, relpath: str) -> str:
+        """Where a file is, as a user would type it (``s3://bucket/...`` or a local path)."""
+        path = self.path(relpath)
+        return path if self.is_local else self.fs.unstrip_protocol(path)
+
     def read_text(self, relpath: str) -> str:
         return self.fs.cat_file(self.path(relpath)).decode("latin-1")
 

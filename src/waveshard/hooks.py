@@ -1,0 +1,196 @@
+"""Project hooks: credentials for every environment and a storage preflight.
+
+* ``kedro run --env aws`` loads ``conf/base`` and ``conf/aws`` only, yet keys
+  belong in the gitignored ``conf/local/credentials.yml``. :class:`StorageHooks`
+  adds that file's entries to the run's credentials, and an empty ``s3`` entry
+  when there is none, which s3fs reads as "use the standard AWS chain"
+  (environment variables, profile, instance role).
+* Before a pipeline runs, every S3 root it reads or writes is probed once, so a
+  wrong bucket, a missing prefix, bad credentials or an unreachable endpoint
+  stop the run with one message naming the setting, before any extraction.
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+from pathlib import Path
+from typing import Any
+
+import yaml
+from kedro.config import MissingConfigException
+from kedro.framework.hooks import hook_impl
+
+from waveshard.datatools.s3check import (
+    SettingHints,
+    check_s3_root,
+    endpoint_hint,
+    is_s3,
+    s3_filesystem,
+)
+
+logger = logging.getLogger(__name__)
+
+#: The credentials entry the S3 catalog entries name (``credentials: s3``).
+S3_CREDENTIALS = "s3"
+
+
+def local_credentials(conf_source: str | Path) -> dict[str, Any]:
+    """Entries of ``conf/local/credentials*.yml``, or ``{}``.
+
+    Read as plain YAML: a second ``OmegaConfigLoader`` would re-register the
+    process-wide ``globals`` resolver and break the running session's catalog.
+    Environment variables need no interpolation here: the AWS chain reads them.
+    """
+    merged: dict[str, Any] = {}
+    for path in sorted(Path(conf_source, "local").glob("credentials*.y*ml")):
+        loaded = yaml.safe_load(path.read_text()) or {}
+        if isinstance(loaded, dict):
+            merged.update(loaded)
+    return merged
+
+
+class StorageHooks:
+    """Merges ``conf/local`` credentials into any run env and probes S3 roots before a run."""
+
+    def __init__(self) -> None:
+        self._env = "local"
+        self._credentials_source = "the standard AWS chain"
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        loader = context.config_loader
+        self._env = context.env or "local"
+        try:
+            credentials = dict(loader["credentials"])
+        except MissingConfigException:
+            credentials = {}
+        local = (
+            local_credentials(loader.conf_source) if Path(str(loader.conf_source)).is_dir() else {}
+        )
+        if self._env != "local":
+            credentials.update(local)
+        # One instance serves every session of the process: decide afresh each time.
+        if local.get(S3_CREDENTIALS):
+            self._credentials_source = "conf/local/credentials.yml (entry `s3`)"
+        elif credentials.get(S3_CREDENTIALS):
+            self._credentials_source = f"conf/{self._env}/credentials.yml (entry `s3`)"
+        else:
+            self._credentials_source = "the standard AWS chain"
+        credentials.setdefault(S3_CREDENTIALS, {})
+        # Entries set on the loader win over the files for the rest of the session.
+        loader["credentials"] = credentials
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        env = run_params.get("env") or self._env
+        runtime = run_params.get("runtime_params") or {}
+        globals_file = f"conf/{env}/globals.yml"
+        raw = _raw_datasets(pipeline, catalog)
+        if raw:
+            root = posixpath.dirname(raw[0]._path)
+            if is_s3(root):
+                options = dict(raw[0]._storage_options)
+                self._check(
+                    "raw_root",
+                    root,
+                    fs=s3_filesystem(root, options),
+                    options=options,
+                    globals_file=globals_file,
+                    kind="raw",
+                    from_params="raw_root" in runtime,
+                    must_have_objects=True,
+                )
+        output = _output_root(catalog)
+        if output and is_s3(output):
+            fs = _output_fs(pipeline, catalog, output)
+            if fs is not None:
+                self._check(
+                    "output_root",
+                    output,
+                    fs=fs,
+                    options=dict(fs.storage_options),
+                    globals_file=globals_file,
+                    kind="output",
+                    from_params="output_root" in runtime,
+                    must_write=True,
+                )
+
+    def _check(
+        self,
+        setting: str,
+        url: str,
+        *,
+        fs: Any,
+        options: dict[str, Any],
+        globals_file: str,
+        kind: str,
+        from_params: bool,
+        must_have_objects: bool = False,
+        must_write: bool = False,
+    ) -> None:
+        params = f"--params {setting}=s3://<bucket>/<prefix>"
+        if from_params:
+            bucket = prefix = f"the bucket/prefix in --params {setting}=..."
+        else:
+            bucket = f"{kind}_bucket in {globals_file} or {params}"
+            prefix = f"{kind}_prefix in {globals_file} or {params}"
+        credentials = (
+            f"fix key/secret of the `{S3_CREDENTIALS}` entry in "
+            + self._credentials_source.split(" ", 1)[0]
+            if self._credentials_source.startswith("conf/")
+            else "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or the "
+            f"`{S3_CREDENTIALS}` entry of conf/local/credentials.yml"
+        )
+        hints = SettingHints(
+            bucket=bucket,
+            prefix=prefix,
+            credentials=credentials,
+            endpoint=endpoint_hint(options, globals_file),
+            write_args=f"s3.write_args in {globals_file}",
+        )
+        check_s3_root(
+            setting=setting,
+            url=url,
+            fs=fs,
+            hints=hints,
+            must_have_objects=must_have_objects,
+            must_write=must_write,
+        )
+        logger.info(
+            "Storage check: %s %s is usable (credentials: %s).",
+            setting,
+            url,
+            self._credentials_source,
+        )
+
+
+def _raw_datasets(pipeline: Any, catalog: Any) -> list[Any]:
+    from waveshard.datasets import WfdbGroupDataset
+
+    found = []
+    for name in sorted(pipeline.inputs()):
+        if name.endswith("raw_records"):
+            dataset = catalog.get(name)
+            if isinstance(dataset, WfdbGroupDataset):
+                found.append(dataset)
+    return found
+
+
+def _output_root(catalog: Any) -> str | None:
+    try:
+        return str(catalog.load("params:output_root")).rstrip("/")
+    except Exception:  # a project without the parameter has nothing to check
+        return None
+
+
+def _output_fs(pipeline: Any, catalog: Any, output_root: str) -> Any | None:
+    """The filesystem of a pipeline output stored under ``output_root``."""
+    _, _, root_path = output_root.partition("://")
+    for name in sorted(pipeline.outputs() | pipeline.all_outputs()):
+        dataset = catalog.get(name)
+        fs = getattr(dataset, "_fs", None)
+        filepath = str(getattr(dataset, "_filepath", ""))
+        if fs is not None and filepath.startswith(root_path):
+            return fs
+    return None

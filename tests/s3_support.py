@@ -1,0 +1,197 @@
+"""A real S3 API on loopback for tests: moto's threaded server, buckets, env for subprocesses.
+
+Reusable by any test that needs S3 (the SageMaker runner tests too); the pytest
+fixtures live in ``tests/s3_fixtures.py`` (``pytest_plugins = ["tests.s3_fixtures"]``).
+
+Note on the aiobotocore/moto patch (aio-libs/aiobotocore#755) that kedro-datasets'
+test suite installs: it adapts moto's *in-process* responses (``mock_aws``) to
+aiobotocore. Against moto's *server* s3fs speaks real HTTP and needs no patch;
+installing it there breaks every call (``bytes-like object is required, not
+'coroutine'``). :func:`patch_aiobotocore_for_mock_aws` is here for in-process
+mocks only, and the server helpers never apply it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+#: Fake credentials; moto accepts any unless IAM simulation is on.
+FAKE_KEY = "AKIAWAVESHARDTESTKEY"
+FAKE_SECRET = "waveshard-test-secret-do-not-log-0123456789"
+REGION = "us-east-1"
+
+
+@dataclass
+class MotoS3:
+    """A running moto server.
+
+    Attributes:
+        endpoint_url: ``http://127.0.0.1:<port>``.
+        server: The ``ThreadedMotoServer``.
+    """
+
+    endpoint_url: str
+    server: Any
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def client(self) -> Any:
+        """A boto3 S3 client of this server (fake credentials)."""
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=FAKE_KEY,
+            aws_secret_access_key=FAKE_SECRET,
+            region_name=REGION,
+        )
+
+    def bucket(self, prefix: str = "waveshard") -> str:
+        """Create a bucket with a fresh name and return the name."""
+        name = f"{prefix}-{uuid.uuid4().hex[:12]}"
+        self.client().create_bucket(Bucket=name)
+        return name
+
+    def keys(self, bucket: str, prefix: str = "") -> dict[str, int]:
+        """Every key under ``prefix`` with its size."""
+        found: dict[str, int] = {}
+        pages = self.client().get_paginator("list_objects_v2")
+        for page in pages.paginate(Bucket=bucket, Prefix=prefix):
+            found.update({o["Key"]: o["Size"] for o in page.get("Contents", [])})
+        return found
+
+
+def start_moto_server() -> MotoS3:
+    """Start moto's S3 server on 127.0.0.1 and a free port."""
+    from moto.server import ThreadedMotoServer
+
+    # werkzeug logs one line per request otherwise.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    return MotoS3(endpoint_url=f"http://{host}:{port}", server=server)
+
+
+def aws_env(endpoint_url: str, base: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for code (or a subprocess) that must only reach ``endpoint_url``.
+
+    Fake credentials and region, the endpoint through the standard
+    ``AWS_ENDPOINT_URL``, no shared config or profile, and no instance-metadata
+    lookups, so nothing ever tries a remote address.
+    """
+    env = {k: v for k, v in (base if base is not None else os.environ).items()}
+    for var in list(env):
+        if var.startswith("AWS_") or var.lower() in {"http_proxy", "https_proxy"}:
+            env.pop(var)
+    env.update(
+        AWS_ACCESS_KEY_ID=FAKE_KEY,
+        AWS_SECRET_ACCESS_KEY=FAKE_SECRET,
+        AWS_DEFAULT_REGION=REGION,
+        AWS_ENDPOINT_URL=endpoint_url,
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        AWS_EC2_METADATA_DISABLED="true",
+        NO_PROXY="127.0.0.1,localhost",
+        DO_NOT_TRACK="1",
+        KEDRO_DISABLE_TELEMETRY="1",
+    )
+    return env
+
+
+@contextmanager
+def iam_checks() -> Iterator[None]:
+    """Make the (in-process) moto server reject unknown access keys, as AWS does."""
+    from moto.core.authorization import enable_iam_authentication
+
+    with enable_iam_authentication():
+        yield
+
+
+@contextmanager
+def patch_aiobotocore_for_mock_aws() -> Iterator[None]:
+    """Let aiobotocore (s3fs) read moto's in-process ``mock_aws`` responses.
+
+    Only for ``moto.mock_aws``; never with the server (see the module docstring).
+    """
+    from unittest.mock import MagicMock
+
+    import aiobotocore.awsrequest
+    import aiobotocore.endpoint
+    import aiohttp
+    import aiohttp.client_reqrep
+
+    class _Raw(aiohttp.client_reqrep.ClientResponse):
+        def __init__(self, response: Any) -> None:
+            async def read(_self: Any = None, n: int = -1) -> bytes:
+                return response.content
+
+            self.content = MagicMock(aiohttp.StreamReader)
+            self.content.read = read
+            self.response = response
+            self._raw = {str(k).encode(): str(v).encode() for k, v in response.headers.items()}
+
+        @property
+        def headers(self) -> Any:
+            return self.response.headers
+
+        @property
+        def raw_headers(self) -> Any:
+            return self._raw.items()
+
+    class _Response(aiobotocore.awsrequest.AioAWSResponse):
+        def __init__(self, response: Any) -> None:
+            self._moto_response = response
+            self.status_code = response.status_code
+            self.raw = _Raw(response)
+
+        @property
+        def headers(self) -> Any:
+            return self._moto_response.headers
+
+        async def _content_prop(self) -> bytes:
+            return self._moto_response.content
+
+        async def _text_prop(self) -> str:
+            return self._moto_response.text
+
+    original: Callable = aiobotocore.endpoint.convert_to_response_dict
+
+    def patched(http_response: Any, operation_model: Any) -> Any:
+        return original(_Response(http_response), operation_model)
+
+    aiobotocore.endpoint.convert_to_response_dict = patched
+    try:
+        yield
+    finally:
+        aiobotocore.endpoint.convert_to_response_dict = original
+
+
+@contextmanager
+def environ(env: dict[str, str]) -> Iterator[None]:
+    """Run a block with exactly ``env`` as ``os.environ`` (module-scoped fixtures)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    clear_s3fs_cache()
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        clear_s3fs_cache()
+
+
+def clear_s3fs_cache() -> None:
+    """Forget cached s3fs instances (they keep the credentials/endpoint they were made with)."""
+    import s3fs
+
+    s3fs.S3FileSystem.clear_instance_cache()
