@@ -1,5 +1,6 @@
 """Custom Kedro datasets of waveshard."""
 
+from waveshard.datasets.atomic import CSVDataset, JSONDataset, ParquetDataset
 from waveshard.datasets.wfdb_group_dataset import WfdbGroupDataset
 
-__all__ = ["WfdbGroupDataset"]
+__all__ = ["CSVDataset", "JSONDataset", "ParquetDataset", "WfdbGroupDataset"]
