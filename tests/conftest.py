@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# moto's request recorder (used by the runner tests) writes to ./moto_recording unless
+# told otherwise, and reads the setting when moto is first imported.
+os.environ.setdefault(
+    "MOTO_RECORDER_FILEPATH", os.path.join(tempfile.mkdtemp(prefix="waveshard-moto-"), "rec")
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PHYSIONET = PROJECT_ROOT.parent / "shared" / "data" / "physionet"

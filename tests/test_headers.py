@@ -83,3 +83,11 @@ def test_gain_zero_means_200_and_missing_baseline_is_adc_zero() -> None:
 def test_malformed_headers_raise_header_error(text: str) -> None:
     with pytest.raises(HeaderError):
         parse_header(text)
+
+
+def test_invalid_sample_values_agree_with_wfdb() -> None:
+    from wfdb.io._signal import INVALID_SAMPLE_VALUE
+
+    from waveshard.wfdb_io.headers import INVALID_SAMPLE
+
+    assert INVALID_SAMPLE == INVALID_SAMPLE_VALUE

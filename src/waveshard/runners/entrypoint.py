@@ -1,0 +1,126 @@
+"""What a Processing job runs inside its container.
+
+``python3 -m waveshard.runners.entrypoint ...`` (the project wheel is on
+``PYTHONPATH``): unpack the shipped conf, run the job's nodes in a Kedro session
+of the container environment (which maps the catalog to
+``/opt/ml/processing/{input,output}``), then write the completion marker as the
+last output. On failure, write a short reason to ``/opt/ml/output/message``,
+which SageMaker reports as the job's ExitMessage, and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import tarfile
+import tempfile
+import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+
+logger = logging.getLogger("waveshard.runners.entrypoint")
+#: SageMaker keeps the first 1 KB of the message file.
+MAX_MESSAGE = 1000
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="waveshard.runners.entrypoint")
+    parser.add_argument("--package", required=True)
+    parser.add_argument("--env", required=True)
+    parser.add_argument("--namespace", required=True)
+    parser.add_argument("--nodes", required=True)
+    parser.add_argument("--conf-source", required=True)
+    parser.add_argument("--processing-root", required=True)
+    parser.add_argument("--message-file", required=True)
+    parser.add_argument("--marker", required=True)
+    parser.add_argument("--fingerprint", required=True)
+    parser.add_argument("--params", default="{}")
+    return parser.parse_args(argv)
+
+
+def _input_bytes(input_root: Path) -> int:
+    return sum(
+        p.stat().st_size
+        for p in input_root.rglob("*")
+        if p.is_file() and p.relative_to(input_root).parts[0] != "code"
+    )
+
+
+def _unpack_conf(archive: Path, workdir: Path) -> Path:
+    with tarfile.open(archive) as tar:
+        tar.extractall(workdir, filter="data")
+    # A minimal project root: Kedro and the pipeline registry look for it.
+    package = os.environ.get("WAVESHARD_PACKAGE", "waveshard")
+    (workdir / "pyproject.toml").write_text(
+        f'[tool.kedro]\npackage_name = "{package}"\nproject_name = "{package}"\n'
+        'kedro_init_version = "1.7.0"\n'
+    )
+    return workdir / "conf"
+
+
+#: Fault injection for the failure path's tests (forward it with forward_env).
+FAIL_VARIABLE = "WAVESHARD_FAIL_NAMESPACES"
+
+
+def run_job(args: argparse.Namespace) -> dict:
+    """Run the job's nodes; return the completion marker (not yet written)."""
+    if args.namespace in os.environ.get(FAIL_VARIABLE, "").split(","):
+        raise RuntimeError(f"failure injected by {FAIL_VARIABLE}")
+    from kedro.framework.project import configure_project, pipelines
+    from kedro.framework.session import KedroSession
+    from kedro.runner import SequentialRunner
+
+    processing_root = Path(args.processing_root)
+    workdir = Path(tempfile.mkdtemp(prefix="waveshard-job-"))
+    os.environ["WAVESHARD_PACKAGE"] = args.package
+    conf_dir = _unpack_conf(Path(args.conf_source), workdir)
+    os.chdir(workdir)
+    configure_project(args.package)
+    params = {**json.loads(args.params), "processing_root": processing_root.as_posix()}
+    nodes = [n for n in args.nodes.split(",") if n]
+    started = time.perf_counter()
+    with KedroSession.create(
+        project_path=workdir, conf_source=str(conf_dir), env=args.env, runtime_params=params
+    ) as session:
+        session.run(
+            pipeline_names=sorted(pipelines.keys()), node_names=nodes, runner=SequentialRunner()
+        )
+    seconds = time.perf_counter() - started
+    return {
+        "fingerprint": args.fingerprint,
+        "namespace": args.namespace,
+        "nodes": nodes,
+        "seconds": round(seconds, 3),
+        "input_bytes": _input_bytes(processing_root / "input"),
+        "instance_type": os.environ.get("WAVESHARD_INSTANCE_TYPE", ""),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    args = _parse(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        marker = run_job(args)
+        out = Path(args.processing_root) / "output"
+        out.mkdir(parents=True, exist_ok=True)
+        # Written last: its presence means every other output of the job is there.
+        (out / args.marker).write_text(json.dumps(marker, indent=2))
+        logger.info("Job %s done in %.1f s.", args.namespace, marker["seconds"])
+        return 0
+    except BaseException as exc:
+        traceback.print_exc()
+        reason = f"{args.namespace}: {type(exc).__name__}: {exc}".replace("\n", " ")
+        message = Path(args.message_file)
+        message.parent.mkdir(parents=True, exist_ok=True)
+        message.write_text(reason[:MAX_MESSAGE])
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

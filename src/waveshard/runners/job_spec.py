@@ -1,0 +1,252 @@
+"""The shape of one Processing job request, in one place.
+
+Both backends consume exactly what :func:`build_request` returns (the
+``CreateProcessingJob`` request in the API's own PascalCase form): the SageMaker
+backend validates it with sagemaker-core's shapes and sends it, the local
+backend executes it on this machine with ``/opt/ml`` mapped to a job folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from waveshard.runners.settings import ProcessingSettings
+
+#: Root of everything SageMaker mounts into a Processing container.
+OPT_ML = "/opt/ml"
+PROCESSING_ROOT = f"{OPT_ML}/processing"
+INPUT_ROOT = f"{PROCESSING_ROOT}/input"
+OUTPUT_ROOT = f"{PROCESSING_ROOT}/output"
+#: Written by the container on failure; SageMaker shows it as the job's ExitMessage.
+MESSAGE_FILE = f"{OPT_ML}/output/message"
+#: Input channel holding the project's wheel and conf archive.
+CODE_CHANNEL = "code"
+CODE_DIR = f"{INPUT_ROOT}/{CODE_CHANNEL}"
+ENTRYPOINT_MODULE = "waveshard.runners.entrypoint"
+#: SageMaker's limit on job names, and their pattern.
+MAX_JOB_NAME = 63
+JOB_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobInput:
+    """One dataset a job reads, and where it lands in the container.
+
+    Attributes:
+        dataset: Catalog name in the driver, e.g. ``group_30.raw_records``.
+        channel: Input name, the dataset's name inside its namespace.
+        uri: S3 prefix (or local folder for the local backend).
+    """
+
+    dataset: str
+    channel: str
+    uri: str
+
+    @property
+    def local_path(self) -> str:
+        return f"{INPUT_ROOT}/{self.channel}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobSpec:
+    """What one job must do: run ``nodes`` of ``namespace`` from ``inputs`` into ``output_uri``.
+
+    Attributes:
+        namespace: Kedro namespace, e.g. ``group_30``.
+        nodes: Names of the nodes the job runs, in the driver's order.
+        inputs: Free inputs of those nodes with a storage location.
+        output_uri: Common prefix of every persisted dataset the nodes write.
+        outputs: Persisted dataset name → path relative to ``output_uri``.
+        fingerprint: Hash of code, configuration, inputs and nodes.
+        params: Runtime parameters forwarded to the container's Kedro session.
+    """
+
+    namespace: str
+    nodes: tuple[str, ...]
+    inputs: tuple[JobInput, ...]
+    output_uri: str
+    outputs: dict[str, str] = field(default_factory=dict)
+    fingerprint: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def marker_name(self) -> str:
+        """Completion marker file, written last under the output prefix."""
+        return f"_waveshard_complete_{self.namespace}.json"
+
+
+def job_name(prefix: str, namespace: str, fingerprint: str, attempt: int) -> str:
+    """Deterministic, valid SageMaker job name: ``<prefix>-<namespace>-<fp10>-<attempt>``.
+
+    The same code, configuration and inputs give the same name, so a re-submit
+    finds the job it already created (describe-before-create) instead of paying
+    twice; ``attempt`` grows only when an earlier attempt failed or ``force`` is set.
+
+    Args:
+        prefix: ``job_name_prefix`` setting.
+        namespace: Kedro namespace of the job.
+        fingerprint: Hex fingerprint of the job.
+        attempt: 1, 2, ...
+
+    Returns:
+        A name of at most 63 characters matching ``[a-zA-Z0-9](-*[a-zA-Z0-9])*``.
+    """
+    clean = lambda text: re.sub(r"-+", "-", re.sub(r"[^a-zA-Z0-9]", "-", text)).strip("-")  # noqa: E731
+    tail = f"{fingerprint[:10]}-{attempt}"
+    head = clean(prefix) or "ws"
+    ns = clean(namespace) or "job"
+    room = MAX_JOB_NAME - len(head) - len(tail) - 2
+    if len(ns) > room:
+        # Keep names unique when namespaces share a long beginning.
+        digest = hashlib.sha256(namespace.encode()).hexdigest()[:6]
+        ns = f"{ns[: max(room - 7, 1)].rstrip('-')}-{digest}"
+    name = f"{head}-{ns}-{tail}"
+    if not JOB_NAME_RE.match(name):
+        raise ValueError(f"Job name {name!r} is invalid; shorten job_name_prefix={prefix!r}.")
+    return name
+
+
+def entrypoint_arguments(
+    spec: JobSpec, *, package: str, container_env: str, conf_archive: str
+) -> list[str]:
+    """Arguments of :mod:`waveshard.runners.entrypoint` for ``spec``."""
+    import json
+
+    return [
+        "--package",
+        package,
+        "--env",
+        container_env,
+        "--namespace",
+        spec.namespace,
+        "--nodes",
+        ",".join(spec.nodes),
+        "--conf-source",
+        f"{CODE_DIR}/{conf_archive}",
+        "--processing-root",
+        PROCESSING_ROOT,
+        "--message-file",
+        MESSAGE_FILE,
+        "--marker",
+        spec.marker_name,
+        "--fingerprint",
+        spec.fingerprint,
+        "--params",
+        json.dumps(spec.params, sort_keys=True),
+    ]
+
+
+def build_request(
+    spec: JobSpec,
+    settings: ProcessingSettings,
+    *,
+    name: str,
+    package: str,
+    code_uri: str,
+    wheel: str,
+    conf_archive: str,
+    environment: dict[str, str],
+) -> dict[str, Any]:
+    """The ``CreateProcessingJob`` request of one job.
+
+    Args:
+        spec: What the job runs.
+        settings: Instance, network, encryption and tagging settings.
+        name: Job name (see :func:`job_name`).
+        package: Python package of the Kedro project.
+        code_uri: Prefix holding ``wheel`` and ``conf_archive``.
+        wheel: File name of the project wheel.
+        conf_archive: File name of the conf archive.
+        environment: Extra container environment (forwarded variables).
+
+    Returns:
+        The request, as the SageMaker API spells it.
+    """
+    inputs = [
+        _s3_input(CODE_CHANNEL, code_uri, CODE_DIR),
+        *(_s3_input(i.channel, i.uri, i.local_path) for i in spec.inputs),
+    ]
+    cluster: dict[str, Any] = {
+        "InstanceCount": settings.instance_count,
+        "InstanceType": settings.instance_type,
+        "VolumeSizeInGB": settings.volume_size_gb,
+    }
+    if settings.volume_kms_key_id:
+        cluster["VolumeKmsKeyId"] = settings.volume_kms_key_id
+    output_config: dict[str, Any] = {
+        "Outputs": [
+            {
+                "OutputName": "output",
+                "S3Output": {
+                    "S3Uri": _prefix(spec.output_uri),
+                    "LocalPath": OUTPUT_ROOT,
+                    "S3UploadMode": "EndOfJob",
+                },
+            }
+        ]
+    }
+    if settings.output_kms_key_id:
+        output_config["KmsKeyId"] = settings.output_kms_key_id
+    env = {
+        **{k: str(v) for k, v in settings.environment.items()},
+        **environment,
+        # The wheel is importable as a zip: the code ships per run, the image stays.
+        "PYTHONPATH": f"{CODE_DIR}/{wheel}",
+        "PYTHONUNBUFFERED": "1",
+    }
+    request: dict[str, Any] = {
+        "ProcessingJobName": name,
+        "ProcessingResources": {"ClusterConfig": cluster},
+        "AppSpecification": {
+            "ImageUri": settings.image_uri or "local",
+            "ContainerEntrypoint": ["python3", "-m", ENTRYPOINT_MODULE],
+            "ContainerArguments": entrypoint_arguments(
+                spec,
+                package=package,
+                container_env=settings.container_env,
+                conf_archive=conf_archive,
+            ),
+        },
+        "RoleArn": settings.role_arn or "arn:aws:iam::000000000000:role/local-backend",
+        "ProcessingInputs": inputs,
+        "ProcessingOutputConfig": output_config,
+        "StoppingCondition": {"MaxRuntimeInSeconds": settings.max_runtime_s},
+        "Environment": env,
+        "Tags": [
+            {"Key": str(k), "Value": str(v)}
+            for k, v in {**settings.tags, "waveshard:namespace": spec.namespace}.items()
+        ],
+    }
+    network: dict[str, Any] = {}
+    if settings.security_group_ids or settings.subnets:
+        network["VpcConfig"] = {
+            "SecurityGroupIds": list(settings.security_group_ids),
+            "Subnets": list(settings.subnets),
+        }
+    if settings.enable_network_isolation:
+        network["EnableNetworkIsolation"] = True
+    if network:
+        request["NetworkConfig"] = network
+    return request
+
+
+def _prefix(uri: str) -> str:
+    return uri.rstrip("/") + "/"
+
+
+def _s3_input(name: str, uri: str, local_path: str) -> dict[str, Any]:
+    return {
+        "InputName": name,
+        "S3Input": {
+            "S3Uri": _prefix(uri),
+            "LocalPath": local_path,
+            "S3DataType": "S3Prefix",
+            "S3InputMode": "File",
+            # Every instance gets the whole prefix: a header and its .dat files
+            # must land on the same machine.
+            "S3DataDistributionType": "FullyReplicated",
+        },
+    }
