@@ -1,7 +1,7 @@
 # Image for waveshard's SageMaker Processing jobs: Python + the locked dependencies
 # only. The project's own code and conf are NOT baked in: ProcessingJobRunner ships
 # them per run (wheel + conf archive input), so a code change needs no rebuild.
-# Rebuild when pyproject.toml / uv.lock change. (Untested here: no Docker engine.)
+# Rebuild when pyproject.toml / uv.lock change. The test suite does not build it.
 #
 #   docker build -t waveshard-processing .
 #   see docs/sagemaker.md for the ECR push commands.

@@ -194,3 +194,18 @@ def test_adaptive_throttle_retries_and_slows_down() -> None:
                 ClientError({"Error": {"Code": "AccessDenied"}}, "Describe")
             )
         )
+
+
+def test_volume_is_sized_from_the_input_unless_set() -> None:
+    from waveshard.runners.job_spec import MAX_VOLUME_GB, volume_for
+    from waveshard.runners.runner import JobRun, ProcessingJobRunner
+
+    assert volume_for(0) == 10
+    assert volume_for(670 * 10**9) == 814  # a MIMIC-III group: 670 GB + 20 % + 10 GB
+    assert volume_for(10**15) == MAX_VOLUME_GB
+    job = JobRun(spec=JobSpec(namespace="group_30", nodes=(), inputs=(), output_uri="s3://b/o"))
+    job.input_bytes = 670 * 10**9
+    assert ProcessingJobRunner._volume(job, ProcessingSettings()) == 814
+    assert ProcessingJobRunner._volume(job, ProcessingSettings(volume_size_gb=900)) == 900
+    with pytest.raises(SettingsError, match=r"volume_size_gb=30 cannot hold the 670\.0 GB"):
+        ProcessingJobRunner._volume(job, ProcessingSettings(volume_size_gb=30))

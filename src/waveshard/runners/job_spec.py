@@ -9,6 +9,7 @@ backend executes it on this machine with ``/opt/ml`` mapped to a job folder.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,16 @@ CODE_DIR = f"{INPUT_ROOT}/{CODE_CHANNEL}"
 ENTRYPOINT_MODULE = "waveshard.runners.entrypoint"
 #: SageMaker's limit on job names, and their pattern.
 MAX_JOB_NAME = 63
+#: Smallest and largest EBS volume of a Processing instance (GB).
+MIN_VOLUME_GB, MAX_VOLUME_GB = 1, 16384
+
+
+def volume_for(input_bytes: int) -> int:
+    """Volume that holds a job's File-mode inputs (copied whole before the container
+    starts) with room for the outputs: inputs + 20 % + 10 GB."""
+    return min(MAX_VOLUME_GB, max(MIN_VOLUME_GB, math.ceil(input_bytes * 1.2 / 1e9) + 10))
+
+
 JOB_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
 
@@ -62,6 +73,7 @@ class JobSpec:
         outputs: Persisted dataset name → path relative to ``output_uri``.
         fingerprint: Hash of code, configuration, inputs and nodes.
         params: Runtime parameters forwarded to the container's Kedro session.
+        volume_size_gb: Instance volume of this job; ``None`` uses the setting.
     """
 
     namespace: str
@@ -71,6 +83,7 @@ class JobSpec:
     outputs: dict[str, str] = field(default_factory=dict)
     fingerprint: str = ""
     params: dict[str, Any] = field(default_factory=dict)
+    volume_size_gb: int | None = None
 
     @property
     def marker_name(self) -> str:
@@ -172,7 +185,7 @@ def build_request(
     cluster: dict[str, Any] = {
         "InstanceCount": settings.instance_count,
         "InstanceType": settings.instance_type,
-        "VolumeSizeInGB": settings.volume_size_gb,
+        "VolumeSizeInGB": spec.volume_size_gb or settings.volume_size_gb or MIN_VOLUME_GB,
     }
     if settings.volume_kms_key_id:
         cluster["VolumeKmsKeyId"] = settings.volume_kms_key_id

@@ -37,6 +37,7 @@ from waveshard.runners.job_spec import (
     JobSpec,
     build_request,
     job_name,
+    volume_for,
 )
 from waveshard.runners.settings import ProcessingSettings, SettingsError
 
@@ -252,7 +253,23 @@ class ProcessingJobRunner(AbstractRunner):
         rates = pricing.measured_rates(seen)
         for job in jobs:
             job.estimate_s = estimate_seconds(job.input_bytes, settings, rates)
+            job.spec = _with(job.spec, volume_size_gb=self._volume(job, settings))
         return rates
+
+    @staticmethod
+    def _volume(job: JobRun, settings: ProcessingSettings) -> int:
+        """The job's volume: the setting, or sized from its inputs when it is null."""
+        needed = volume_for(job.input_bytes)
+        if settings.volume_size_gb is None:
+            return needed
+        if settings.volume_size_gb * 1e9 < job.input_bytes:
+            raise SettingsError(
+                f"volume_size_gb={settings.volume_size_gb} cannot hold the "
+                f"{job.input_bytes / 1e9:.1f} GB that {job.spec.namespace}'s job copies to its "
+                f"volume (File mode): set volume_size_gb to at least {needed} or to null "
+                "(sized per job) in conf/aws/processing.yml or --runner-params."
+            )
+        return settings.volume_size_gb
 
     # ----------------------------------------------------------- scheduling
     def _schedule(
@@ -760,10 +777,15 @@ def print_plan(jobs: list[JobRun], settings: ProcessingSettings, rates) -> None:
         total_records += job.records
         table.add_row(
             job.spec.namespace,
-            "skip (complete)" if job.skipped else "run",
+            "skip (complete)"
+            if job.skipped
+            else "run (est. > max_runtime_s!)"
+            if job.estimate_s > settings.max_runtime_s
+            else "run",
             str(job.records),
             pricing.format_bytes(job.input_bytes),
-            f"{settings.instance_count} × {settings.instance_type}",
+            f"{settings.instance_count} × {settings.instance_type}, "
+            f"{job.spec.volume_size_gb or settings.volume_size_gb} GB",
             "-" if job.skipped else pricing.format_seconds(job.estimate_s),
             "-" if job.skipped else pricing.format_cost(value),
         )

@@ -30,8 +30,8 @@ class ProcessingSettings:
     region: str | None = None
     instance_type: str = "ml.m5.xlarge"
     instance_count: int = 1
-    volume_size_gb: int = 30
-    max_runtime_s: int = 6 * 3600
+    volume_size_gb: int | None = None
+    max_runtime_s: int = 24 * 3600
     max_concurrent_jobs: int = 4
     code_uri: str | None = None
     volume_kms_key_id: str | None = None
@@ -103,7 +103,7 @@ class ProcessingSettings:
                 "(the non-namespaced nodes run in the driver after every job)."
             )
         for name in ("max_concurrent_jobs", "instance_count", "volume_size_gb", "max_runtime_s"):
-            if getattr(self, name) < 1:
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1, got {getattr(self, name)}.")
 
     def validate_for_submission(self) -> None:
