@@ -227,3 +227,94 @@ def test_c_failed_group_keeps_the_others_and_prints_its_rerun(moto, tmp_path: Pa
     )
     assert len(list(tmp_path.glob("ws-group-30-*"))) == 1
     assert not list_keys(moto, OUT_BUCKET, "c/04_feature/")  # --namespaces: no combine
+
+
+def test_f_allow_partial_combines_the_other_group_and_records_the_missing_one(
+    moto, tmp_path: Path
+) -> None:
+    args = [
+        "--env",
+        "aws",
+        *_out("f"),
+        *runner_args(
+            backend="local",
+            local_work_dir=tmp_path,
+            allow_partial="true",
+            forward_env="WAVESHARD_GROUPS;WAVESHARD_FAIL_NAMESPACES",
+            **FAST,
+        ),
+    ]
+    result = kedro_run(args, env=_env(moto, WAVESHARD_FAIL_NAMESPACES="group_31"))
+    assert result.code == 0, result.output[-4000:]
+    assert "group_31: RuntimeError: failure injected" in result.output
+    assert re.search(
+        r"^RERUN \(failed namespaces only\): kedro run .*--namespaces group_31$",
+        result.output,
+        re.M,
+    ), result.output[-3000:]
+    assert not list_keys(moto, OUT_BUCKET, "f/02_intermediate/groups/31/")
+    # combine ran on group 30 only
+    group_30 = _read(moto, "f/02_intermediate/groups/30/segment_features.parquet")
+    combined = _read(moto, "f/04_feature/segment_features.parquet")
+    assert len(combined) > 0 and set(combined["group"].astype(str)) == {"30"}
+    pd.testing.assert_frame_equal(
+        combined.reset_index(drop=True), group_30.reset_index(drop=True), check_dtype=False
+    )
+    records = _read(moto, "f/04_feature/record_features.parquet")
+    assert len(records) > 0 and set(records["group"].astype(str)) == {"30"}
+    assert (_read(moto, "f/08_reporting/signal_stats.csv")["groups"] == 1).all()
+    summary = json.loads(get_bytes(moto, OUT_BUCKET, "f/08_reporting/run_summary.json"))
+    assert "31" not in json.dumps(summary.get("groups", summary))
+    # what is missing, next to the first combined output
+    partial_key = "f/08_reporting/_waveshard_partial.json"
+    partial = json.loads(get_bytes(moto, OUT_BUCKET, partial_key))
+    assert partial["missing_namespaces"] == ["group_31"]
+    assert "group_31.segment_features" in partial["missing_datasets"]
+    assert "failure injected" in partial["reasons"]["group_31"]
+    # once the cause is gone, the same command completes and drops the stale record
+    again = kedro_run(args, env=_env(moto))
+    assert again.code == 0, again.output[-4000:]
+    assert partial_key not in list_keys(moto, OUT_BUCKET, "f/08_reporting/")
+    full = _read(moto, "f/04_feature/segment_features.parquet")
+    assert set(full["group"].astype(str)) == {"30", "31"}
+
+
+def test_g_combine_job_equals_the_driver_combine(moto, local_run, tmp_path: Path) -> None:
+    driver, _, _ = local_run
+    assert driver.code == 0, driver.output[-4000:]
+    args = [
+        "--env",
+        "aws",
+        *_out("g"),
+        *runner_args(backend="local", local_work_dir=tmp_path, combine="job", **FAST),
+    ]
+    result = kedro_run(args, env=_env(moto))
+    assert result.code == 0, result.output[-4000:]
+    assert "Completed 5 out of 5 tasks" not in result.output  # not in the driver
+    for rel in (
+        "04_feature/segment_features.parquet",
+        "04_feature/record_features.parquet",
+        "08_reporting/signal_stats.csv",
+        "08_reporting/extraction_errors.csv",
+    ):
+        ours = _read(moto, f"g/{rel}")
+        assert len(ours) > 0 or rel.endswith("errors.csv")
+        pd.testing.assert_frame_equal(ours, _read(moto, f"b/{rel}"), check_dtype=False)
+    ours = json.loads(get_bytes(moto, OUT_BUCKET, "g/08_reporting/run_summary.json"))
+    theirs = json.loads(get_bytes(moto, OUT_BUCKET, "b/08_reporting/run_summary.json"))
+    assert ours["totals"]["records"] == theirs["totals"]["records"] > 0
+    # one more job, built like the groups' ones: the group outputs in, the output root out
+    (folder,) = tmp_path.glob("ws-combine-*")
+    request = json.loads((folder / "request.json").read_text())
+    assert [i["S3Input"]["S3Uri"] for i in request["ProcessingInputs"][1:]] == [
+        f"s3://{OUT_BUCKET}/g/02_intermediate/groups/"
+    ]
+    assert request["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"] == (
+        f"s3://{OUT_BUCKET}/g/"
+    )
+    assert "g/_waveshard_complete_combine.json" in list_keys(moto, OUT_BUCKET, "g/")
+    # a second run skips the groups and the combine job
+    again = kedro_run(args, env=_env(moto))
+    assert again.code == 0, again.output[-4000:]
+    assert len(re.findall(r"(group_3[01]|combine)\s+│\s+-\s+│\s+skipped", again.output)) == 3
+    assert len(list(tmp_path.glob("ws-*"))) == 3

@@ -124,6 +124,9 @@ def test_settings_coerce_command_line_strings_and_reject_unknown_names() -> None
         ProcessingSettings.from_sources({"instance_typ": "ml.m5.large"})
     with pytest.raises(SettingsError, match="dry_run"):
         ProcessingSettings.from_sources({"dry_run": "maybe"})
+    assert ProcessingSettings.from_sources({"combine": "job"}).combine == "job"
+    with pytest.raises(SettingsError, match="combine='jbo' is not supported"):
+        ProcessingSettings.from_sources({"combine": "jbo"})
     with pytest.raises(SettingsError, match="role_arn, image_uri"):
         ProcessingSettings.from_sources({"backend": "sagemaker"}).validate_for_submission()
 

@@ -186,45 +186,73 @@ class ProcessingJobRunner(AbstractRunner):
 
         package = PACKAGE_NAME or "waveshard"
         specs = plan_jobs(groups, rest, catalog, context, settings)
+        combine_spec = None
+        if settings.combine == "job" and rest.nodes:
+            combine_spec = plan_combine_job(rest, specs, catalog, context, settings)
         artefacts = build_artefacts(context, package, settings)
         forwarded = {k: os.environ[k] for k in settings.forward_env if k in os.environ}
-        jobs = []
-        for spec in specs:
+
+        def fingerprinted(spec: JobSpec, **more_inputs: str) -> JobRun:
             fp = markers.fingerprint(
                 artefacts_digest=artefacts.digest,
                 image_uri=settings.image_uri,
                 namespace=spec.namespace,
                 nodes=list(spec.nodes),
-                inputs={i.channel: i.uri for i in spec.inputs},
+                inputs={**{i.channel: i.uri for i in spec.inputs}, **more_inputs},
                 params=spec.params,
                 environment=forwarded,
             )
-            jobs.append(JobRun(spec=_with(spec, fingerprint=fp)))
-        self.jobs = jobs
+            return JobRun(spec=_with(spec, fingerprint=fp))
+
+        jobs = [fingerprinted(spec) for spec in specs]
+        self.jobs = list(jobs)
         rates = self._inspect(jobs, settings)
         if settings.dry_run:
             print_plan(jobs, settings, rates)
+            if combine_spec is not None:
+                _print("combine=job: the non-namespaced nodes run as one more job after these.")
             return
+        submit = self._submitter(
+            settings=settings,
+            context=context,
+            package=package,
+            artefacts=artefacts,
+            forwarded=forwarded,
+        )
         todo = [j for j in jobs if not j.skipped]
         if todo:
-            settings.validate_for_submission()
-            code_uri = upload_artefacts(artefacts, settings, context)
-            backend = make_backend(settings, self._boto_session)
-            self._schedule(
-                todo,
-                backend,
-                settings=settings,
-                package=package,
-                code_uri=code_uri,
-                artefacts=artefacts,
-                forwarded=forwarded,
-            )
-        print_summary(jobs, settings)
+            submit(todo)
         failed = [j for j in jobs if j.outcome == "failed"]
-        if failed and not settings.allow_partial:
+        if combine_spec is not None and not failed:
+            # The combine job's fingerprint covers the groups' (a rerun group reruns it).
+            combine = fingerprinted(
+                combine_spec, **{j.spec.namespace: j.spec.fingerprint for j in jobs}
+            )
+            self.jobs.append(combine)
+            self._inspect([combine], settings)
+            clear_partial_record(rest, catalog)
+            if not combine.skipped:
+                submit([combine])
+            print_summary(self.jobs, settings)
+            if combine.outcome == "failed":
+                raise ProcessingJobsFailed(
+                    f"The combine job failed ({combine.reason}); every namespace's outputs "
+                    "are kept. Fix the cause and rerun the same command: completed "
+                    "namespaces are skipped and only the combine job runs."
+                )
+            return
+        print_summary(jobs, settings)
+        if failed:
             command = rerun_command(context.argv, [j.spec.namespace for j in failed])
             # Plain print: a log handler or traceback renderer would wrap the command.
             print(f"RERUN (failed namespaces only): {command}", flush=True)
+        if failed and settings.allow_partial and len(failed) == len(jobs):
+            raise ProcessingJobsFailed(
+                f"Every job failed ({', '.join(j.spec.namespace for j in failed)}): "
+                "nothing to combine, even with allow_partial=true. Rerun with:\n  "
+                f"{command}"
+            )
+        if failed and not settings.allow_partial:
             raise ProcessingJobsFailed(
                 f"{len(failed)} of {len(jobs)} job(s) failed "
                 f"({', '.join(j.spec.namespace for j in failed)}); the other namespaces' "
@@ -233,8 +261,37 @@ class ProcessingJobRunner(AbstractRunner):
                 "to combine (completed namespaces are skipped)."
             )
         if rest.nodes:
-            rest = partial_pipeline(rest, failed, catalog) if failed else rest
+            if failed:
+                if combine_spec is not None:
+                    logger.warning(
+                        "combine=job with allow_partial=true and failed namespaces: the "
+                        "partial combine runs in the driver."
+                    )
+                rest = partial_pipeline(rest, failed, catalog)
+            else:
+                clear_partial_record(rest, catalog)
             super()._run(rest, catalog, hook_manager, run_id)
+
+    def _submitter(self, *, settings, context, package, artefacts, forwarded):
+        """Schedules batches of jobs; uploads the code and makes the backend once."""
+        made: dict[str, Any] = {}
+
+        def submit(batch: list[JobRun]) -> None:
+            if not made:
+                settings.validate_for_submission()
+                made["code_uri"] = upload_artefacts(artefacts, settings, context)
+                made["backend"] = make_backend(settings, self._boto_session)
+            self._schedule(
+                batch,
+                made["backend"],
+                settings=settings,
+                package=package,
+                code_uri=made["code_uri"],
+                artefacts=artefacts,
+                forwarded=forwarded,
+            )
+
+        return submit
 
     # ------------------------------------------------------------- planning
     def _inspect(self, jobs: list[JobRun], settings: ProcessingSettings):
@@ -319,7 +376,10 @@ class ProcessingJobRunner(AbstractRunner):
                     )
                     display.update(status_table(self.jobs))
         except KeyboardInterrupt:
-            mine = [j for j in running if j.created]
+            # Every job this run created and has not seen end, including one whose
+            # create call was interrupted (it may have reached the service) and one
+            # created but not yet tracked as running; never a job it merely follows.
+            mine = [j for j in jobs if j.created and j.outcome in ("pending", "running")]
             logger.warning("Interrupted: stopping %d job(s) this run started.", len(mine))
             for job in mine:
                 try:
@@ -346,8 +406,14 @@ class ProcessingJobRunner(AbstractRunner):
                     environment={**forwarded, "WAVESHARD_INSTANCE_TYPE": settings.instance_type},
                 )
                 self.requests.append(request)
-                throttle.call(backend.create, request)
-                job.created = True
+                # Set before the call: Ctrl-C during it may come after the service
+                # accepted the job, which must then be stopped too.
+                job.name, job.created = name, True
+                try:
+                    throttle.call(backend.create, request)
+                except Exception:
+                    job.created = False
+                    raise
                 break
             if state.status in ("InProgress", "Stopping") or (
                 state.status == "Completed" and not settings.force
@@ -543,8 +609,78 @@ def plan_jobs(groups, rest: Pipeline, catalog, context: RunContext, settings) ->
     return specs
 
 
-def container_catalog(context: RunContext, settings: ProcessingSettings):
-    """Config resolver of the container environment, with /opt/ml/processing as root."""
+#: Pseudo-namespace of the combine job (job name, marker, ExitMessage) and the
+#: runtime parameter telling the container catalog which job it runs in.
+COMBINE_JOB = "combine"
+JOB_KIND_PARAM = "waveshard_job"
+#: Input channel of the combine job: the common parent of the group output prefixes.
+COMBINE_CHANNEL = "groups"
+
+
+def plan_combine_job(
+    rest: Pipeline, specs: list[JobSpec], catalog, context: RunContext, settings
+) -> JobSpec:
+    """The job running the non-namespaced nodes (``combine=job``).
+
+    Its one input is the common parent of the output prefixes of the groups it
+    reads, staged at ``<input>/groups`` with the relative layout kept (one channel
+    whatever the number of groups: a job takes at most 10 inputs); its output
+    prefix is the common folder of the nodes' persisted outputs. The container
+    catalog is resolved with ``waveshard_job=combine`` and checked against both.
+    """
+    if any(s.namespace == COMBINE_JOB for s in specs):
+        raise SettingsError(
+            f"combine=job needs the job name {COMBINE_JOB!r}, which is also a namespace; "
+            "use combine=driver."
+        )
+    producer = {name: spec for spec in specs for name in spec.outputs}
+    read: dict[str, str] = {}
+    for name in sorted(rest.inputs()):
+        if name == "parameters" or name.startswith("params:"):
+            continue
+        if name not in producer:
+            raise SettingsError(
+                f"combine=job: the non-namespaced nodes read {name}, which no namespace's "
+                "job writes; the combine job can only read the groups' outputs. Use "
+                "combine=driver."
+            )
+        read[name] = dataset_location(catalog, name) or ""
+    if not read:
+        raise SettingsError("combine=job: the non-namespaced nodes read no group output.")
+    root = _common_folder(sorted({producer[n].output_uri for n in read}))
+    inputs = {
+        name: f"{INPUT_ROOT}/{COMBINE_CHANNEL}/{location[len(root) + 1 :]}"
+        for name, location in read.items()
+    }
+    persisted = {}
+    for name in sorted(rest.all_outputs()):
+        location = dataset_location(catalog, name)
+        if location is not None:
+            persisted[name] = location
+    if not persisted:
+        raise SettingsError("combine=job: the non-namespaced nodes write no persisted dataset.")
+    output_uri = _common_folder(list(persisted.values()))
+    params = {**context.runtime_params, JOB_KIND_PARAM: COMBINE_JOB}
+    spec = JobSpec(
+        namespace=COMBINE_JOB,
+        nodes=tuple(n.name for n in rest.nodes),
+        inputs=(JobInput(dataset=COMBINE_CHANNEL, channel=COMBINE_CHANNEL, uri=root),),
+        output_uri=output_uri,
+        outputs={n: loc[len(output_uri) + 1 :] for n, loc in persisted.items()},
+        params=params,
+    )
+    check_container_paths(spec, container_catalog(context, settings, params), settings, inputs)
+    return spec
+
+
+def container_catalog(
+    context: RunContext, settings: ProcessingSettings, params: dict[str, Any] | None = None
+):
+    """Config resolver of the container environment, with /opt/ml/processing as root.
+
+    Args:
+        params: Runtime parameters of the job (default: the run's).
+    """
     from kedro.config import OmegaConfigLoader
     from kedro.io.catalog_config_resolver import CatalogConfigResolver
 
@@ -560,28 +696,41 @@ def container_catalog(context: RunContext, settings: ProcessingSettings):
             env=settings.container_env,
             base_env="base",
             default_run_env="local",
-            runtime_params={**context.runtime_params, "processing_root": PROCESSING_ROOT},
+            runtime_params={
+                **(context.runtime_params if params is None else params),
+                "processing_root": PROCESSING_ROOT,
+            },
         )
         return CatalogConfigResolver(loader["catalog"])
 
 
-def check_container_paths(spec: JobSpec, resolver, settings) -> None:
-    """Each input/output must sit where the job stages/uploads it in the container."""
+def check_container_paths(
+    spec: JobSpec, resolver, settings, inputs: dict[str, str] | None = None
+) -> None:
+    """Each input/output must sit where the job stages/uploads it in the container.
+
+    Args:
+        inputs: Dataset → container path of its input (default: one channel per
+            input dataset, at the channel's folder).
+    """
 
     def where(name: str) -> str | None:
         config = resolver.config.get(name) or resolver.resolve_pattern(name)
         value = config.get("filepath") or config.get("path")
         return None if value is None else str(value).rstrip("/")
 
-    expected = {i.dataset: i.local_path for i in spec.inputs}
+    expected = (
+        dict(inputs) if inputs is not None else {i.dataset: i.local_path for i in spec.inputs}
+    )
     expected.update({n: f"{OUTPUT_ROOT}/{rel}" for n, rel in spec.outputs.items()})
     for name, path in expected.items():
         actual = where(name)
         if actual != path:
+            staged = "; ".join(f"{i.uri} → {i.local_path}" for i in spec.inputs)
             raise SettingsError(
                 f"In conf/{settings.container_env}/catalog.yml, {name} must be at {path} "
-                f"(the job stages inputs under {INPUT_ROOT}/<name> and uploads {OUTPUT_ROOT} "
-                f"to {spec.output_uri}), but it resolves to {actual}."
+                f"in {spec.namespace}'s job (it stages {staged or 'no input'} and uploads "
+                f"{OUTPUT_ROOT} to {spec.output_uri}), but it resolves to {actual}."
             )
 
 
@@ -652,8 +801,6 @@ def partial_pipeline(rest: Pipeline, failed: list[JobRun], catalog) -> Pipeline:
     """
     import json
 
-    from kedro.pipeline import Node
-
     missing = {n for j in failed for n in j.spec.outputs}
     nodes = []
     for node in rest.nodes:
@@ -661,23 +808,46 @@ def partial_pipeline(rest: Pipeline, failed: list[JobRun], catalog) -> Pipeline:
         if len(kept) == len(node.inputs):
             nodes.append(node)
             continue
-        nodes.append(Node(node.func, kept, node.outputs, name=node.name, tags=node.tags))
+        if isinstance(getattr(node, "_inputs", None), dict):
+            raise ProcessingJobsFailed(
+                f"allow_partial=true cannot drop {sorted(set(node.inputs) - set(kept))} from "
+                f"node {node.name}: it takes named inputs; only nodes taking *args can "
+                "combine without some namespaces."
+            )
+        # Same node (outputs' shape, tags, confirms) minus the missing inputs.
+        nodes.append(node._copy(inputs=kept))
     record = {
         "missing_namespaces": sorted(j.spec.namespace for j in failed),
         "missing_datasets": sorted(missing),
         "reasons": {j.spec.namespace: j.reason for j in failed},
     }
     logger.warning("allow_partial=true: combining without %s", record["missing_namespaces"])
-    outputs = [dataset_location(catalog, n) for n in sorted(rest.outputs())]
-    outputs = [o for o in outputs if o]
-    if outputs:
-        target = storage.join(outputs[0].rsplit("/", 1)[0], "_waveshard_partial.json")
+    target = partial_record_uri(rest, catalog)
+    if target:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "partial.json"
             path.write_text(json.dumps(record, indent=2))
             storage.put_file(path, target)
         logger.warning("What is missing is recorded in %s", target)
     return Pipeline(nodes)
+
+
+PARTIAL_RECORD = "_waveshard_partial.json"
+
+
+def partial_record_uri(rest: Pipeline, catalog) -> str | None:
+    """Where a partial combine records what is missing: next to the first driver output."""
+    outputs = [dataset_location(catalog, n) for n in sorted(rest.outputs())]
+    outputs = [o for o in outputs if o]
+    return storage.join(outputs[0].rsplit("/", 1)[0], PARTIAL_RECORD) if outputs else None
+
+
+def clear_partial_record(rest: Pipeline, catalog) -> None:
+    """A complete combine replaces a partial one: drop the stale record of what was missing."""
+    target = partial_record_uri(rest, catalog)
+    if target and storage.exists(target):
+        storage.delete(target)
+        logger.info("Every namespace is combined: removed %s.", target)
 
 
 # ----------------------------------------------------------------- output

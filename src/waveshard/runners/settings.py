@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 BACKENDS = ("sagemaker", "local")
+COMBINE_MODES = ("driver", "job")
 
 
 class SettingsError(ValueError):
@@ -97,10 +98,11 @@ class ProcessingSettings:
                 f"backend={self.backend!r} is not supported: use one of {', '.join(BACKENDS)} "
                 "(--runner-params backend=local)."
             )
-        if self.combine != "driver":
+        if self.combine not in COMBINE_MODES:
             raise SettingsError(
-                f"combine={self.combine!r} is not supported yet: use combine=driver "
-                "(the non-namespaced nodes run in the driver after every job)."
+                f"combine={self.combine!r} is not supported: use combine=driver (the "
+                "non-namespaced nodes run in the driver after every job) or combine=job "
+                "(as one more job)."
             )
         for name in ("max_concurrent_jobs", "instance_count", "volume_size_gb", "max_runtime_s"):
             if getattr(self, name) is not None and getattr(self, name) < 1:

@@ -116,6 +116,15 @@ def exists(uri: str) -> bool:
     return local_path(uri).exists()
 
 
+def delete(uri: str) -> None:
+    """Remove one file (no error if it is already gone)."""
+    if is_s3(uri):
+        bucket, key = _split(uri)
+        _client().delete_object(Bucket=bucket, Key=key)
+        return
+    local_path(uri).unlink(missing_ok=True)
+
+
 def download_prefix(uri: str, target: Path) -> int:
     """Copy every file below ``uri`` into ``target`` (keys relative to the prefix)."""
     target.mkdir(parents=True, exist_ok=True)
