@@ -52,7 +52,16 @@ def _input_bytes(input_root: Path) -> int:
 
 def _unpack_conf(archive: Path, workdir: Path) -> Path:
     with tarfile.open(archive) as tar:
-        tar.extractall(workdir, filter="data")
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(workdir, filter="data")
+        else:  # Python < 3.11.4 has no extraction filters: refuse unsafe members ourselves
+            for member in tar.getmembers():
+                target = (workdir / member.name).resolve()
+                if not (member.isfile() or member.isdir()) or not target.is_relative_to(
+                    workdir.resolve()
+                ):
+                    raise ValueError(f"unsafe member in the conf archive: {member.name}")
+            tar.extractall(workdir)  # every member was checked above
     # A minimal project root: Kedro and the pipeline registry look for it.
     package = os.environ.get("WAVESHARD_PACKAGE", "waveshard")
     (workdir / "pyproject.toml").write_text(
