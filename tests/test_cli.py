@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import filecmp
 import os
+import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pandas as pd
@@ -48,3 +50,26 @@ def test_make_sample_reproduces_the_bundled_tree(tmp_path: Path) -> None:
     assert made == sorted(p.relative_to(bundled) for p in bundled.rglob("*.*"))
     mismatch = [p for p in made if not filecmp.cmp(bundled / p, tmp_path / "raw" / p, False)]
     assert mismatch == []
+
+
+def test_kedro_package_ships_no_credentials(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(
+        PROJECT_ROOT,
+        project,
+        ignore=shutil.ignore_patterns(".venv", ".git", "data", "build", "dist", "*cache*"),
+    )
+    (project / "conf" / "local" / "credentials.yml").write_text(
+        "s3:\n  key: AKIAEXAMPLESECRET\n  secret: do-not-ship-me\n"
+    )
+    result = _run(str(BIN / "kedro"), "package", cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    archive = project / "dist" / "conf-waveshard.tar.gz"
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+        contents = b"".join(tar.extractfile(m).read() for m in tar.getmembers() if m.isfile())
+    assert "conf/base/catalog.yml" in names
+    assert not any(n.endswith("credentials.yml") for n in names)
+    assert b"do-not-ship-me" not in contents
+    wheel = next((project / "dist").glob("*.whl")).read_bytes()
+    assert b"do-not-ship-me" not in wheel
