@@ -1,8 +1,7 @@
 """Helpers of the runner tests: a moto server, a sample tree on it, ``kedro run``.
 
-Everything talks to moto's server on 127.0.0.1 through the standard
-``AWS_ENDPOINT_URL``; no AWS account, no network. (When tests/s3_support.py
-lands, its fixture can replace :func:`moto_server`.)
+Everything talks to moto's server on 127.0.0.1 (started by tests/s3_support.py)
+through the standard ``AWS_ENDPOINT_URL``; no AWS account, no network.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.conftest import PROJECT_ROOT
+from tests.s3_support import MotoS3, aws_env, start_moto_server
 
 RAW_BUCKET = "waveshard-raw"
 RAW_PREFIX = "mimic3wdb/1.0"
@@ -30,10 +30,14 @@ IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/waveshard:test"
 
 @dataclass
 class Moto:
-    """A running moto server and the environment that points boto3/s3fs at it."""
+    """A running moto server (tests/s3_support.py) and the environment pointing at it."""
 
-    url: str
+    s3: MotoS3
     env: dict[str, str]
+
+    @property
+    def url(self) -> str:
+        return self.s3.endpoint_url
 
     def recorded(self) -> list[dict]:
         """Requests moto recorded since recording started (moto's recorder API)."""
@@ -56,22 +60,11 @@ def moto_server() -> Iterator[Moto]:
     """moto's threaded server on a free port of 127.0.0.1, with request recording."""
     previous = os.environ.get("MOTO_ENABLE_RECORDING")
     os.environ["MOTO_ENABLE_RECORDING"] = "True"
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    env = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": url,
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
+    server = start_moto_server()
+    # Only what points boto3/s3fs at the server; the rest of os.environ stays.
+    env = {k: v for k, v in aws_env(server.endpoint_url, base={}).items() if k.startswith("AWS_")}
     try:
-        yield Moto(url, env)
+        yield Moto(server, env)
     finally:
         server.stop()
         if previous is None:
@@ -81,15 +74,7 @@ def moto_server() -> Iterator[Moto]:
 
 
 def s3_client(moto: Moto):
-    import boto3
-
-    return boto3.client(
-        "s3",
-        endpoint_url=moto.url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return moto.s3.client()
 
 
 def upload_tree(moto: Moto, root: Path, bucket: str, prefix: str) -> int:
@@ -113,12 +98,7 @@ def make_buckets(moto: Moto, *names: str) -> None:
 
 
 def list_keys(moto: Moto, bucket: str, prefix: str = "") -> dict[str, int]:
-    client = s3_client(moto)
-    keys: dict[str, int] = {}
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for obj in page.get("Contents", []):
-            keys[obj["Key"]] = obj["Size"]
-    return keys
+    return moto.s3.keys(bucket, prefix)
 
 
 def get_bytes(moto: Moto, bucket: str, key: str) -> bytes:
