@@ -93,3 +93,17 @@ def test_damage_is_reported_per_segment(damaged_group: Path) -> None:
         if h.endswith("_layout") or (h.startswith("s00001-") and not h.endswith("n"))
     }
     assert headers - masters_and_layouts <= accounted
+
+
+def test_mimic3_layout_numerics_join_their_record() -> None:
+    """`30/3000001/3000001n.hea` belongs to record 3000001, next to its master."""
+    from tests.conftest import PROJECT_ROOT
+
+    group = GroupFolder.scan("30", str(PROJECT_ROOT / "data" / "01_raw" / "30"))
+    inventory = discover_segments(group)
+    numerics = {t.segment: t for t in inventory.tasks if t.kind == "numerics"}
+    assert numerics["3000001n"].record == "3000001"
+    assert numerics["3000001n"].header.fs == pytest.approx(1 / 60, rel=1e-9)
+    waveform = {t.segment: t.record for t in inventory.tasks if t.kind == "waveform"}
+    assert waveform["3000001_0002"] == "3000001"
+    assert inventory.problems == []
