@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import joblib
+from joblib.externals.loky import get_reusable_executor
 
 from waveshard.extraction.progress import ProgressLog
 from waveshard.extraction.segments import SegmentOutcome, extract_shard, for_workers
-from waveshard.wfdb_io.discovery import SegmentTask
+from waveshard.wfdb_io.discovery import Problem, SegmentTask
 from waveshard.wfdb_io.storage import GroupFolder
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,71 @@ def _extract_in_worker(folder: GroupFolder, payload: list[tuple[int, SegmentTask
     return extract_shard(folder, payload)
 
 
+def _parallel(n_jobs: int) -> joblib.Parallel:
+    return joblib.Parallel(
+        n_jobs=n_jobs,
+        backend="loky",
+        batch_size=1,
+        pre_dispatch="all",
+        return_as="generator_unordered",
+    )
+
+
+def _worker_failed(
+    folder: GroupFolder, index: int, task: SegmentTask, exc: Exception
+) -> SegmentOutcome:
+    message = (
+        f"not extracted: the worker process failed ({type(exc).__name__}: {exc}); "
+        "rerun the group, or extract this segment alone to see whether it is the cause"
+    )
+    problem = Problem(
+        task.group,
+        task.record,
+        task.segment,
+        folder.url(task.header_path),
+        "WorkerFailed",
+        message,
+    )
+    return SegmentOutcome(index, task.record, task.dat_bytes, problem=problem)
+
+
+def _isolate(
+    folder: GroupFolder,
+    worker_folder: GroupFolder,
+    items: list[tuple[int, SegmentTask]],
+    collect: Callable[[list[SegmentOutcome]], None],
+) -> None:
+    """Extract ``items`` one per task in one worker process, in order.
+
+    A single worker takes its tasks in order, so the first one that does not come
+    back is the one it died on: that segment becomes a ``WorkerFailed`` outcome and
+    the rest go to a fresh worker. Never in this process: what killed a worker
+    (memory, a crash in a library) would kill the run.
+    """
+    queue = list(items)
+    while queue:
+        executor = get_reusable_executor(max_workers=1)
+        futures = [
+            (item, executor.submit(_extract_in_worker, worker_folder, [item])) for item in queue
+        ]
+        queue = []
+        for position, ((index, task), future) in enumerate(futures):
+            try:
+                collect(future.result())
+            except Exception as exc:
+                logger.error(
+                    "Group %s: a worker process died extracting %s (%s: %s); reported as "
+                    "a WorkerFailed error.",
+                    folder.group,
+                    task.segment,
+                    type(exc).__name__,
+                    exc,
+                )
+                collect([_worker_failed(folder, index, task, exc)])
+                queue = [item for item, _ in futures[position + 1 :]]
+                break
+
+
 def run_shards(
     folder: GroupFolder,
     tasks: Sequence[SegmentTask],
@@ -44,7 +110,10 @@ def run_shards(
     """Extract all shards; outcomes come back in task order.
 
     With one worker (or one shard) the work runs in this process, which saves
-    starting a process pool for small groups.
+    starting a process pool for small groups. If a worker process dies, the
+    segments it had not returned are extracted again one at a time in a single
+    worker; a segment that kills a worker again becomes a ``WorkerFailed`` outcome
+    instead of failing the whole group.
 
     Args:
         folder: The group folder.
@@ -68,16 +137,21 @@ def run_shards(
         for payload in payloads:
             collect(extract_shard(worker_folder, payload))
     else:
-        parallel = joblib.Parallel(
-            n_jobs=min(n_workers, len(payloads)),
-            backend="loky",
-            batch_size=1,
-            pre_dispatch="all",
-            return_as="generator_unordered",
-        )
-        for batch in parallel(
-            joblib.delayed(_extract_in_worker)(worker_folder, payload) for payload in payloads
-        ):
-            collect(batch)
+        try:
+            for batch in _parallel(min(n_workers, len(payloads)))(
+                joblib.delayed(_extract_in_worker)(worker_folder, payload) for payload in payloads
+            ):
+                collect(batch)
+        except Exception as exc:  # a worker died: killed, out of memory, crashed
+            done = {o.task_index for o in outcomes}
+            lost = [item for payload in payloads for item in payload if item[0] not in done]
+            logger.warning(
+                "Group %s: a worker process died (%s); extracting the %d segments left one "
+                "at a time in a single worker, to find the one it died on.",
+                folder.group,
+                type(exc).__name__,
+                len(lost),
+            )
+            _isolate(folder, worker_folder, lost, collect)
     outcomes.sort(key=lambda o: o.task_index)
     return outcomes
