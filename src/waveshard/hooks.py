@@ -88,9 +88,9 @@ class StorageHooks:
         globals_file = f"conf/{env}/globals.yml"
         raw = _raw_datasets(pipeline, catalog)
         if raw:
-            root = posixpath.dirname(raw[0]._path)
+            root = posixpath.dirname(raw[0].path)
             if is_s3(root):
-                options = dict(raw[0]._storage_options)
+                options = raw[0].storage_options
                 self._check(
                     "raw_root",
                     root,

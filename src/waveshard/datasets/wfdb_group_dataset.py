@@ -47,6 +47,16 @@ class WfdbGroupDataset(AbstractDataset[None, GroupFolder]):
         self._storage_options = {**(credentials or {}), **(fs_args or {})}
         self.metadata = metadata
 
+    @property
+    def path(self) -> str:
+        """The group folder, as configured (local path or fsspec URL)."""
+        return self._path
+
+    @property
+    def storage_options(self) -> dict[str, Any]:
+        """Options the fsspec filesystem is opened with (credentials included)."""
+        return dict(self._storage_options)
+
     def load(self) -> GroupFolder:
         return GroupFolder.scan(self._group, self._path, self._storage_options)
 
