@@ -16,7 +16,9 @@ os.environ.setdefault(
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-PHYSIONET = PROJECT_ROOT.parent / "shared" / "data" / "physionet"
+#: Real PhysioNet records kept in the project (tests/data/README.md: sources, licences).
+PHYSIONET = PROJECT_ROOT / "tests" / "data" / "physionet"
+MITDB = PROJECT_ROOT / "tests" / "data" / "mitdb"
 
 #: Where each real record goes in the `<group>/<record>/` layout.
 PHYSIONET_LAYOUT = {
@@ -29,8 +31,6 @@ PHYSIONET_LAYOUT = {
 
 def arrange_physionet(root: Path) -> Path:
     """Copy the real records into ``root/<group>/<record>/`` (writable copies)."""
-    if not PHYSIONET.is_dir():
-        pytest.skip(f"real PhysioNet records not found at {PHYSIONET}")
     for target, source in PHYSIONET_LAYOUT.items():
         dest = root / target
         if isinstance(source, list):

@@ -29,7 +29,7 @@ def raw_tree(sample_tree: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     """The sample tree plus the real PhysioNet records (which give error rows)."""
     root = tmp_path_factory.mktemp("s3raw") / "raw"
     shutil.copytree(sample_tree, root)
-    real = arrange_physionet(tmp_path_factory.mktemp("phys") / "raw")  # skips if absent
+    real = arrange_physionet(tmp_path_factory.mktemp("phys") / "raw")
     for record in real.glob("*/*"):
         shutil.copytree(record, root / record.relative_to(real))
     return root
