@@ -11,18 +11,24 @@ from __future__ import annotations
 from kedro.pipeline import Pipeline
 
 from waveshard import config
-from waveshard.pipelines import combine, profile
+from waveshard.pipelines import combine, profile, reporting
 
 
 def register_pipelines() -> dict[str, Pipeline]:
     """Register the project's pipelines.
 
     Returns:
-        ``profile`` (every group namespace), ``combine`` and ``__default__``
-        (both).
+        ``profile`` (every group namespace), ``combine``, ``reporting`` (figures
+        and the run report, from combine's outputs) and ``__default__`` (all three).
     """
     groups = config.groups()
     config.registered(groups)
     per_group = profile.create_pipeline(groups)
     merge = combine.create_pipeline(groups)
-    return {"__default__": per_group + merge, "profile": per_group, "combine": merge}
+    report = reporting.create_pipeline()
+    return {
+        "__default__": per_group + merge + report,
+        "profile": per_group,
+        "combine": merge,
+        "reporting": report,
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -26,7 +27,8 @@ def test_registry_has_one_namespace_per_configured_group(monkeypatch) -> None:
     namespaces = {n.namespace for n in pipelines["profile"].nodes}
     assert namespaces == {f"group_{g}" for g in DEFAULT_GROUPS}
     assert {n.namespace for n in pipelines["combine"].nodes} == {None}
-    assert len(pipelines["__default__"].nodes) == 5 * len(DEFAULT_GROUPS) + 5
+    assert {n.namespace for n in pipelines["reporting"].nodes} == {None}
+    assert len(pipelines["__default__"].nodes) == 5 * len(DEFAULT_GROUPS) + 5 + 4
     # parameters are shared, not namespaced
     params = {i for i in pipelines["profile"].inputs() if i.startswith("params:")}
     assert params == {
@@ -140,6 +142,10 @@ def test_session_writes_every_output_under_output_root(session_run: Path) -> Non
         "08_reporting/signal_stats.csv",
         "08_reporting/extraction_errors.csv",
         "08_reporting/run_summary.json",
+        "08_reporting/figures/coverage.png",
+        "08_reporting/figures/feature_distributions.png",
+        "08_reporting/figures/problems.png",
+        "08_reporting/run_report.html",
     ]:
         assert (session_run / rel).is_file(), rel
     for group in DEFAULT_GROUPS:  # missing group folders still get (empty) outputs
@@ -159,3 +165,18 @@ def test_session_loses_nothing(session_run: Path, physionet_tree: Path) -> None:
     per_segment = segments.groupby(["group", "segment"])["channel"].count()
     assert per_segment.loc[("39", "s00001-2896-10-10-00-31n")] == 10
     assert per_segment.loc[("32", "3234460_0018")] == 3
+
+
+def test_session_reports_the_problems_it_wrote(session_run: Path) -> None:
+    errors = pd.read_csv(session_run / "08_reporting/extraction_errors.csv", dtype=str)
+    assert len(errors) > 0, "the real records should give problems to report"
+    page = (session_run / "08_reporting/run_report.html").read_text()
+    for error_type, count in errors["error_type"].value_counts().items():
+        assert f"<td>{error_type}</td><td>{count}</td>" in page
+    summary = json.loads((session_run / "08_reporting/run_summary.json").read_text())
+    totals = summary["totals"]
+    assert (
+        f"{len(summary['groups'])} groups" in page
+        and f"{totals['records']} records; segments {totals['segments_ok']} ok" in page
+    )
+    assert page.count("data:image/png;base64,") == 3

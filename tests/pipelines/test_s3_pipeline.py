@@ -93,7 +93,7 @@ def test_every_output_equals_the_local_run(runs: dict, moto_s3: MotoS3) -> None:
     remote_files = {k[len(OUT_PREFIX) + 1 :] for k in remote_keys}
     assert remote_files == set(local_files)
     assert "04_feature/segment_features.parquet" in remote_files
-    assert len(remote_files) == 10 * 5 + 5
+    assert len(remote_files) == 10 * 5 + 5 + 4  # + 3 figures and the run report
 
     identical = 0
     for rel, path in local_files.items():
@@ -103,6 +103,9 @@ def test_every_output_equals_the_local_run(runs: dict, moto_s3: MotoS3) -> None:
             # Timings differ between two runs; everything else must not.
             strip = _without_timings
             assert strip(json.loads(remote)) == strip(json.loads(local)), rel
+        elif rel.endswith("run_report.html"):
+            # The page states the run's speed (lines with MB/s or seconds); the rest is equal.
+            assert _without_speed(remote) == _without_speed(local), rel
         elif "extraction_errors" in rel:
             read = pd.read_parquet if rel.endswith(".parquet") else pd.read_csv
             left, right = read(io.BytesIO(remote)), read(io.BytesIO(local))
@@ -113,9 +116,14 @@ def test_every_output_equals_the_local_run(runs: dict, moto_s3: MotoS3) -> None:
         else:
             assert remote == local, f"{rel} differs between S3 and local"
             identical += 1
-    assert identical == 10 * 3 + 3  # index/features parquet per group, 2 parquet + 1 csv
+    # index/features parquet per group, 2 parquet + 1 csv, 3 figures
+    assert identical == 10 * 3 + 3 + 3
     errors = pd.read_csv(local_out / "08_reporting/extraction_errors.csv")
     assert len(errors) > 0, "the real records should give error rows to compare"
+
+
+def _without_speed(page: bytes) -> list[bytes]:
+    return [line for line in page.splitlines() if b"MB/s" not in line and b"seconds" not in line]
 
 
 def _without_timings(value):

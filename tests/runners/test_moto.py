@@ -110,8 +110,8 @@ def test_d_second_run_skips_completed_groups(moto, local_run) -> None:
     assert again.code == 0, again.output[-4000:]
     assert sorted(p.name for p in work.glob("ws-*")) == before  # no job ran
     assert len(re.findall(r"group_3[01]\s+│\s+-\s+│\s+skipped", again.output)) == 2
-    # the combine step still ran
-    assert "Completed 5 out of 5 tasks" in again.output
+    # the combine and reporting steps still ran
+    assert "Completed 9 out of 9 tasks" in again.output
 
 
 def test_e_dry_run_submits_nothing_and_prints_a_plan(moto, tmp_path: Path) -> None:
@@ -288,7 +288,7 @@ def test_g_combine_job_equals_the_driver_combine(moto, local_run, tmp_path: Path
     ]
     result = kedro_run(args, env=_env(moto))
     assert result.code == 0, result.output[-4000:]
-    assert "Completed 5 out of 5 tasks" not in result.output  # not in the driver
+    assert "Completed 9 out of 9 tasks" not in result.output  # not in the driver
     for rel in (
         "04_feature/segment_features.parquet",
         "04_feature/record_features.parquet",
@@ -298,11 +298,18 @@ def test_g_combine_job_equals_the_driver_combine(moto, local_run, tmp_path: Path
         ours = _read(moto, f"g/{rel}")
         assert len(ours) > 0 or rel.endswith("errors.csv")
         pd.testing.assert_frame_equal(ours, _read(moto, f"b/{rel}"), check_dtype=False)
+    # the figures and the run report are made in the combine job too
+    for rel in ("coverage.png", "feature_distributions.png", "problems.png"):
+        ours = get_bytes(moto, OUT_BUCKET, f"g/08_reporting/figures/{rel}")
+        assert ours == get_bytes(moto, OUT_BUCKET, f"b/08_reporting/figures/{rel}"), rel
+    page = get_bytes(moto, OUT_BUCKET, "g/08_reporting/run_report.html").decode()
+    assert "Run report: 2 groups, 4 records;" in page
     ours = json.loads(get_bytes(moto, OUT_BUCKET, "g/08_reporting/run_summary.json"))
     theirs = json.loads(get_bytes(moto, OUT_BUCKET, "b/08_reporting/run_summary.json"))
     assert ours["totals"]["records"] == theirs["totals"]["records"] > 0
     # one more job, built like the groups' ones: the group outputs in, the output root out
     (folder,) = tmp_path.glob("ws-combine-*")
+    assert "Run report: 2 groups, 4 records;" in (folder / "logs.txt").read_text()
     request = json.loads((folder / "request.json").read_text())
     assert [i["S3Input"]["S3Uri"] for i in request["ProcessingInputs"][1:]] == [
         f"s3://{OUT_BUCKET}/g/02_intermediate/groups/"
