@@ -1,4 +1,5 @@
-"""Fixtures shared by every test: the real records as a MIMIC-III tree, the sample, moto."""
+"""Fixtures shared by every test: the real records as a MIMIC-III tree, the sample, a
+project copy that ran on the sample, moto."""
 
 from __future__ import annotations
 
@@ -33,6 +34,17 @@ def sample_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("sample") / "raw"
     write_sample_tree(root)
     return root
+
+
+@pytest.fixture(scope="session")
+def sample_run_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the project after `kedro run` on the bundled sample (outputs in its data/)."""
+    from tests.support.project import copy_project, run_sample
+
+    project = copy_project(tmp_path_factory.mktemp("clone") / "waveshard")
+    result = run_sample(project)
+    assert result.code == 0, result.output[-4000:]
+    return project
 
 
 @pytest.fixture(scope="session")

@@ -52,8 +52,8 @@ def write_run_report(
     return render_html(
         report,
         {
-            "Problems by type": problems_png,
             "Coverage": coverage_png,
             "Record-level features per signal": feature_distributions_png,
         },
+        problems_png=problems_png,
     )

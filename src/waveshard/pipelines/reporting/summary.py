@@ -129,13 +129,23 @@ def _table(rows: list[tuple[str, str]], header: tuple[str, str] | None = None) -
     return f"<table>\n{head}{body}</table>"
 
 
-def render_html(report: RunReport, figures: Mapping[str, bytes]) -> str:
+def _image(caption: str, png: bytes) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">\n'
+
+
+def render_html(
+    report: RunReport, figures: Mapping[str, bytes], problems_png: bytes | None = None
+) -> str:
     """A self-contained HTML page: the line, the totals, problems by type, the figures.
+
+    Images are embedded (no file beside the page is needed, so the page can be
+    fetched alone from S3).
 
     Args:
         report: The run's report.
-        figures: Caption → PNG bytes, embedded in this order (no file beside the page
-            is needed, so the page can be fetched alone from S3).
+        figures: Caption → PNG bytes, each under its caption, in this order.
+        problems_png: The problems figure, shown with the problems table.
     """
     rate = report.megabytes_per_second
     totals = [
@@ -157,10 +167,10 @@ def render_html(report: RunReport, figures: Mapping[str, bytes]) -> str:
         if report.problems
         else "<p>None: every segment header found was extracted.</p>"
     )
+    if problems_png is not None:
+        problems += "\n" + _image("Problems by type", problems_png)
     images = "".join(
-        f"<h2>{html.escape(caption)}</h2>\n"
-        f'<img alt="{html.escape(caption)}" '
-        f'src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">\n'
+        f"<h2>{html.escape(caption)}</h2>\n{_image(caption, png)}"
         for caption, png in figures.items()
     )
     return (
