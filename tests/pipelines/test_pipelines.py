@@ -180,3 +180,26 @@ def test_session_reports_the_problems_it_wrote(session_run: Path) -> None:
         and f"{totals['records']} records; segments {totals['segments_ok']} ok" in page
     )
     assert page.count("data:image/png;base64,") == 3
+
+
+def test_signal_stats_count_hours_of_signal_from_the_headers(
+    session_run: Path, physionet_tree: Path
+) -> None:
+    """total_hours of each signal equals its segments' length / rate, read by wfdb."""
+    import wfdb
+
+    segments = pd.read_parquet(session_run / "04_feature/segment_features.parquet")
+    stats = pd.read_csv(session_run / "08_reporting/signal_stats.csv")
+    headers = {p.stem: p for p in physionet_tree.rglob("*.hea")}
+    seconds: dict[tuple[str, str], float] = {}
+    for row in segments.itertuples(index=False):
+        header = wfdb.rdheader(str(headers[row.segment].with_suffix("")))
+        spf = (header.samps_per_frame or [1] * header.n_sig)[row.channel]
+        key = (row.kind, row.signal)
+        seconds[key] = seconds.get(key, 0.0) + header.sig_len / (header.fs * spf)
+    got = {(r.kind, r.signal): r.total_hours for r in stats.itertuples(index=False)}
+    assert got.keys() == seconds.keys()
+    for key, value in seconds.items():
+        assert got[key] == pytest.approx(value / 3600, rel=1e-9), key
+    # the longest signal is ECG lead II: ~5 hours of s00001
+    assert stats.iloc[0]["total_hours"] > 4
