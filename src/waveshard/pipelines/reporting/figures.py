@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
+from matplotlib.colors import Colormap
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -80,8 +82,7 @@ def coverage_figure(record_features: pd.DataFrame, top: int = 20) -> Figure:
         unit, scale = ("hours", 1.0) if table.to_numpy().max() >= 1 else ("minutes", 60.0)
         table = table * scale
         values = np.ma.masked_equal(table.to_numpy(dtype=float), 0.0)
-        cmap = _colormap("viridis")
-        image = ax.imshow(values, aspect="auto", cmap=cmap, interpolation="nearest")
+        image = ax.imshow(values, aspect="auto", cmap=_colormap("viridis"), interpolation="nearest")
         upright = max(len(str(c)) for c in table.columns) <= 3  # group ids like "30"
         ax.set_xticks(range(table.shape[1]), table.columns, rotation=0 if upright else 90)
         ax.set_yticks(range(table.shape[0]), table.index)
@@ -98,9 +99,7 @@ def coverage_figure(record_features: pd.DataFrame, top: int = 20) -> Figure:
     return fig
 
 
-def _colormap(name: str):
-    from matplotlib import colormaps
-
+def _colormap(name: str) -> Colormap:
     return colormaps[name].with_extremes(bad=EMPTY)
 
 
