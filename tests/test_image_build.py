@@ -121,6 +121,12 @@ def test_the_namespace_script_quotes_every_value(tmp_path: Path) -> None:
     script = argv[-1]
     assert subprocess.run(["sh", "-n", "-c", script], check=False).returncode == 0
     assert "'A=it'\"'\"'s $PATH; rm -rf /'" in script
+    (tmp_path / "lower dir" / "etc").mkdir(parents=True)
+    (tmp_path / "lower dir" / "etc" / "resolv.conf").symlink_to("/run/elsewhere")
+    with pytest.raises(isolation.IsolationError, match="symbolic link"):
+        isolation.chroot_command(
+            ["true"], overlay=overlay, env={}, binds=[isolation.Bind(tmp_path, "/etc/resolv.conf")]
+        )
     with pytest.raises(isolation.IsolationError, match="','"):
         isolation.chroot_command(
             ["true"],

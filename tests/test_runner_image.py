@@ -12,6 +12,8 @@ from __future__ import annotations
 import io
 import json
 import subprocess
+import time
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -234,3 +236,49 @@ def test_inside_the_image_only_the_image_is_seen_and_loopback_is_reached(
     assert set(seen["env"]) - {"LC_CTYPE"} == {*image.env, "HOME", "ONLY_THIS"}
     assert isolation.mounts_under(tmp_path) == []
     assert not list(overlay.mountpoint.iterdir())
+
+
+def _processes_with(marker: str) -> list[int]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if marker.encode() in cmdline.read_bytes():
+                found.append(int(cmdline.parent.name))
+        except OSError:
+            continue  # ended while we looked
+    return found
+
+
+@pytest.mark.parametrize("how", ["stop", "timeout"])
+def test_a_stopped_or_timed_out_job_leaves_no_process_and_no_mount(image, tmp_path, how) -> None:
+    from waveshard.runners.image_jobs import ImageJobs
+    from waveshard.runners.local_backend import LocalBackend
+
+    marker = f"waveshard-probe-{uuid.uuid4().hex}"
+    backend = LocalBackend(work_dir=tmp_path / "jobs", image=ImageJobs(image))
+    name = f"probe-{how}"
+    backend.create(
+        {
+            "ProcessingJobName": name,
+            "AppSpecification": {
+                "ContainerEntrypoint": [
+                    "python3",
+                    "-c",
+                    f"import time; time.sleep(120)  # {marker}",
+                ]
+            },
+            "StoppingCondition": {"MaxRuntimeInSeconds": 2 if how == "timeout" else 600},
+            "Environment": {},
+        }
+    )
+    deadline = time.monotonic() + 60
+    while not _processes_with(marker):
+        assert time.monotonic() < deadline, backend.job_dir(name).joinpath("logs.txt").read_text()
+        time.sleep(0.1)
+    if how == "stop":
+        backend.stop(name)
+    backend.wait(60)
+    state = backend.describe(name)
+    assert state.status == ("Stopped" if how == "stop" else "Failed"), state
+    assert _processes_with(marker) == []
+    assert isolation.mounts_under(tmp_path) == []

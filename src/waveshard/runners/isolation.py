@@ -122,10 +122,12 @@ def chroot_command(
         'ln -s /proc/self/fd/1 "$r/dev/stdout"',
         'ln -s /proc/self/fd/2 "$r/dev/stderr"',
     ]
+    base = overlay.lower if overlay is not None else root
     for bind in binds:
         inside = bind.inside
         if not inside.startswith("/"):
             raise ValueError(f"bind target must be absolute: {inside}")
+        _refuse_symlinks(base, inside)
         where = f'"$r"{shlex.quote(inside)}'
         make = f"mkdir -p {where}" if bind.source.is_dir() else f": > {where}"
         lines.append(
@@ -152,6 +154,16 @@ def chroot_command(
         "-c",
         "\n".join(lines),
     ]
+
+
+def _refuse_symlinks(root: Path, inside: str) -> None:
+    """A bind target is created and mounted before the chroot: a symlink on its way would
+    resolve on this machine, not in the root."""
+    path = root
+    for part in Path(inside).parts[1:]:
+        path = path / part
+        if path.is_symlink():
+            raise IsolationError(f"Cannot bind-mount at {inside}: {path} is a symbolic link.")
 
 
 def mounts_under(path: Path) -> list[str]:
