@@ -126,6 +126,7 @@ def test_group_and_combine_jobs_in_the_image_equal_a_plain_run(image, moto, tmp_
         assert list((layer / "output").glob("_waveshard_complete_*.json")), job
         # the entrypoint unpacked the conf into the container's /tmp
         assert list((job / "layer" / "tmp").glob("waveshard-job-*/conf/container")), job
+        assert "sending anonymous usage data" not in (job / "logs.txt").read_text()
         assert not list((job / "root").iterdir())  # the mount point is empty again
     assert (group_job / "layer/opt/ml/processing/input/raw_records/p000878").is_dir()
     assert list_keys(moto, OUT_BUCKET, f"image/02_intermediate/groups/{GROUP}/")
