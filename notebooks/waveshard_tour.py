@@ -30,15 +30,10 @@
 # %matplotlib inline
 
 # %%
-import tempfile
-from pathlib import Path
-
-import fsspec
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import wfdb
-from fsspec.implementations.local import LocalFileSystem
 from IPython.display import display
 
 from waveshard.pipelines.reporting import figures
@@ -121,14 +116,9 @@ per_record = (
 chosen = per_record.sort_values(["segments", "group", "record"], ascending=[False, True, True])
 group, record = chosen.iloc[0][["group", "record"]]
 
-# The raw folder as the catalog knows it (local, or s3:// with --env aws).
-raw = catalog.get(f"group_{group}.raw_records")
-fs, root = fsspec.core.url_to_fs(f"{raw.path}/{record}", **raw.storage_options)
-if isinstance(fs, LocalFileSystem):
-    record_dir = Path(root)
-else:  # wfdb reads local files: bring this one record over
-    record_dir = Path(tempfile.mkdtemp(prefix=f"{record}-"))
-    fs.get(root + "/", str(record_dir), recursive=True)
+# The record's raw folder as the catalog knows it; with --env aws (S3) this one
+# record is copied to a temporary folder, as wfdb reads local files only.
+record_dir = catalog.get(f"group_{group}.raw_records").record_dir(record)
 
 master = wfdb.rdheader(str(record_dir / record))
 starts = np.concatenate([[0], np.cumsum(master.seg_len)[:-1]])

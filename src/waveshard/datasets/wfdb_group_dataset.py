@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import posixpath
+import tempfile
+from pathlib import Path
 from typing import Any
 
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
 from kedro.io import AbstractDataset, DatasetError
 
 from waveshard.wfdb_io.storage import GroupFolder
@@ -56,6 +61,35 @@ class WfdbGroupDataset(AbstractDataset[None, GroupFolder]):
     def storage_options(self) -> dict[str, Any]:
         """Options the fsspec filesystem is opened with (credentials included)."""
         return dict(self._storage_options)
+
+    def record_dir(self, record: str, scratch: str | Path | None = None) -> Path:
+        """A local folder holding one record's files, for tools that read local files only.
+
+        wfdb's readers take local paths. A group on local disk gives its own record
+        folder; a group elsewhere (S3, ...) has that one record copied into ``scratch``
+        (a new temporary folder by default), never the whole group.
+
+        Args:
+            record: The record's folder name, e.g. ``3000001``.
+            scratch: Where a remote record is copied.
+        """
+        fs, root = fsspec.core.url_to_fs(f"{self._path}/{record}", **self._storage_options)
+        if isinstance(fs, LocalFileSystem):
+            return Path(root)
+        target = Path(scratch or tempfile.mkdtemp(prefix=f"waveshard-{record}-")) / record
+        target.mkdir(parents=True, exist_ok=True)
+        try:
+            names = [e["name"] for e in fs.ls(root, detail=True) if e["type"] == "file"]
+        except FileNotFoundError:
+            names = []
+        if not names:
+            raise FileNotFoundError(
+                f"No record {record} under {self._path}: give the name of a record folder "
+                "of this group (the record column of the feature tables)."
+            )
+        for remote in names:
+            fs.get_file(remote, str(target / posixpath.basename(remote)))
+        return target
 
     def load(self) -> GroupFolder:
         return GroupFolder.scan(self._group, self._path, self._storage_options)
