@@ -194,6 +194,10 @@ class RunScopeHooks:
 
     @hook_impl
     def after_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        # Runs that pick nodes by name (ProcessingJobRunner's jobs, --nodes) are one part
+        # of a run that reports elsewhere.
+        if run_params.get("node_names"):
+            return
         nodes = pipeline.nodes
         per_group = sorted({n.namespace.split(".")[0] for n in nodes if n.namespace})
         combined = [n for n in nodes if not n.namespace]
@@ -206,8 +210,6 @@ class RunScopeHooks:
                 output,
             )
             return
-        # Jobs of ProcessingJobRunner select their nodes by name: they are one part of a
-        # run that combines later, nothing to report there.
         selection = _selection(run_params)
         if not per_group or selection is None:
             return
@@ -229,6 +231,6 @@ def _selection(run_params: dict[str, Any]) -> str | None:
     """The option that limited the run to per-group nodes, as the user typed it."""
     if run_params.get("namespaces"):
         return f"--namespaces {','.join(run_params['namespaces'])}"
-    if run_params.get("pipeline_names") and not run_params.get("node_names"):
+    if run_params.get("pipeline_names"):
         return f"--pipelines {','.join(run_params['pipeline_names'])}"
     return None
