@@ -98,6 +98,11 @@ def test_dates_missing_or_unreadable_give_no_start() -> None:
     assert record_timeline(no_date).offset("r_1") == 0
     bad_date = parse_header("r/1 1 125 10 12:00:00 31/02/2150\nr_1 10\n")
     assert header_start(bad_date) is None
+    # damaged masters give no times rather than an exception
+    no_clock = record_timeline(parse_header("r/1 1 0 10 12:00:00 01/02/2150\nr_1 10\n"))
+    assert no_clock.start_of("r_1") is None and no_clock.duration_s is None
+    far = record_timeline(parse_header("r/2 1 1 10 12:00:00 01/02/9999\n~ 99999999999\nr_1 1\n"))
+    assert far.start_of("r_1") is None
     with pytest.raises(ValueError, match="not a multi-segment"):
         record_timeline(parse_header("r 1 125 10\nr.dat 80 1/mV 8 0 0 0 0 II\n"))
 

@@ -17,6 +17,7 @@ own times, which carry no date.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -80,9 +81,14 @@ class RecordTimeline:
         return sum(p.length for p in self.placements)
 
     @property
-    def duration_s(self) -> float:
-        """Seconds the record spans, gaps included."""
-        return self.length / self.fs
+    def has_clock(self) -> bool:
+        """Whether samples can be turned into seconds (a damaged header may give fs 0)."""
+        return math.isfinite(self.fs) and self.fs > 0
+
+    @property
+    def duration_s(self) -> float | None:
+        """Seconds the record spans, gaps included; ``None`` without a usable frequency."""
+        return self.length / self.fs if self.has_clock else None
 
     def offset(self, segment: str) -> int | None:
         """First sample of ``segment`` on the timeline, ``None`` if the master does not list it."""
@@ -91,14 +97,17 @@ class RecordTimeline:
     def offset_s(self, segment: str) -> float | None:
         """Seconds from the record's start to ``segment``'s first sample."""
         offset = self.offset(segment)
-        return None if offset is None else offset / self.fs
+        return None if offset is None or not self.has_clock else offset / self.fs
 
     def start_of(self, segment: str) -> dt.datetime | None:
         """Absolute start of ``segment``; ``None`` without a record date or if not listed."""
         offset = self.offset(segment)
-        if self.start is None or offset is None:
+        if self.start is None or offset is None or not self.has_clock:
             return None
-        return self.start + samples_to_timedelta(offset, self.fs)
+        try:
+            return self.start + samples_to_timedelta(offset, self.fs)
+        except OverflowError:  # past the year 9999: a damaged header, not a time
+            return None
 
 
 def samples_to_timedelta(samples: int, fs: float) -> dt.timedelta:
