@@ -20,7 +20,21 @@ def test_kedro_run_on_the_bundled_sample_is_clean(tmp_path: Path) -> None:
     assert first.code == 0, first.stdout + first.stderr
     output = first.stdout + first.stderr
     assert "WARNING" not in output, output
+    # Readable by a person when not in a terminal: one line per group step, the run report
+    # last (Kedro's per-node and per-dataset lines went to DEBUG; they were 1,278 lines here).
+    lines = output.splitlines()
+    assert len(lines) < 60, output
     assert "All groups: 20 records, 78 segments ok, 0 failed, 0 problems" in output
+    assert (
+        "Run report: 10 groups, 20 records; segments 78 ok, 0 failed; problems: none;"
+        in (lines[-2])
+    )
+    assert lines[-1].endswith(
+        f"Results under {tmp_path}: 04_feature/ (segment_features, "
+        "record_features) and 08_reporting/ (run_report.html, figures/, signal_stats, "
+        "extraction_errors, run_summary); README, 'Using the results', "
+        "shows how to load them."
+    )
     segments = pd.read_parquet(tmp_path / "04_feature" / "segment_features.parquet")
     # a rerun overwrites cleanly
     second = cli.run("kedro", "run", "--params", params)

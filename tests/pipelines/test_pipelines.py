@@ -28,7 +28,7 @@ def test_registry_has_one_namespace_per_configured_group(monkeypatch) -> None:
     assert namespaces == {f"group_{g}" for g in DEFAULT_GROUPS}
     assert {n.namespace for n in pipelines["combine"].nodes} == {None}
     assert {n.namespace for n in pipelines["reporting"].nodes} == {None}
-    assert len(pipelines["__default__"].nodes) == 5 * len(DEFAULT_GROUPS) + 5 + 4
+    assert len(pipelines["__default__"].nodes) == 5 * len(DEFAULT_GROUPS) + 7 + 4
     # parameters are shared, not namespaced
     params = {i for i in pipelines["profile"].inputs() if i.startswith("params:")}
     assert params == {
@@ -102,10 +102,11 @@ def test_sliced_pipeline_with_in_memory_catalog(physionet_tree: Path) -> None:
 def test_sliced_pipeline_from_plan_shards(physionet_tree: Path) -> None:
     """Run one group from its shard plan on, given its discovery."""
     folder = WfdbGroupDataset(path=str(physionet_tree / "30")).load()
-    found, _index = discover(folder)
+    found, index = discover(folder)
     pipe = profile.create_pipeline(["30"]).from_nodes("group_30.plan_shards")
     catalog = _memory_catalog(physionet_tree, ["30"])
     catalog["group_30.discovery"] = found
+    catalog["group_30.segment_index"] = index
     SequentialRunner().run(pipe, catalog)
     segments = catalog.load("group_30.segment_features")
     assert segments["segment"].tolist() == ["3000003_0003", "3000003_0003"]

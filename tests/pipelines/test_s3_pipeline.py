@@ -78,7 +78,7 @@ def test_upload_preserves_group_record_keys(runs: dict, raw_tree: Path, moto_s3:
     local = {
         f"{RAW_PREFIX}/{p.relative_to(raw_tree).as_posix()}": p.stat().st_size
         for p in raw_tree.rglob("*")
-        if p.is_file()
+        if p.is_file() and not p.name.startswith(".")  # upload leaves hidden files (the marker)
     }
     assert keys == local
     assert "mimic3wdb/1.0/30/3000001/3000001_0001.dat" in keys
@@ -93,7 +93,7 @@ def test_every_output_equals_the_local_run(runs: dict, moto_s3: MotoS3) -> None:
     remote_files = {k[len(OUT_PREFIX) + 1 :] for k in remote_keys}
     assert remote_files == set(local_files)
     assert "04_feature/segment_features.parquet" in remote_files
-    assert len(remote_files) == 10 * 5 + 5 + 4  # + 3 figures and the run report
+    assert len(remote_files) == 10 * 5 + 7 + 4  # + 3 figures and the run report
 
     identical = 0
     for rel, path in local_files.items():
@@ -116,8 +116,9 @@ def test_every_output_equals_the_local_run(runs: dict, moto_s3: MotoS3) -> None:
         else:
             assert remote == local, f"{rel} differs between S3 and local"
             identical += 1
-    # index/features parquet per group, 2 parquet + 1 csv, 3 figures
-    assert identical == 10 * 3 + 3 + 3
+    # index/features parquet per group; 04_feature's 2 parquet, signal_stats parquet and
+    # csv; the 3 figures
+    assert identical == 10 * 3 + 4 + 3
     errors = pd.read_csv(local_out / "08_reporting/extraction_errors.csv")
     assert len(errors) > 0, "the real records should give error rows to compare"
 

@@ -31,11 +31,11 @@ RTOL = 1e-9
 def run_group(root: Path, group: str, n_workers: int, signal_names: dict | None = None):
     """The profile nodes of one group, called as the pipeline calls them."""
     folder = GroupFolder.scan(group, str(root / group))
-    found, _index = discover(folder)
+    found, index = discover(folder)
     plan = plan_shards(found, n_workers, 4)
     rows, counts, segment_problems, figures = extract(folder, found, plan, 60)
     errors, summary = report_group(folder, found, segment_problems, figures)
-    segments, records = summarize_records(rows, counts, signal_names or {})
+    segments, records = summarize_records(rows, counts, index, signal_names or {})
     return segments, records, errors, summary
 
 

@@ -181,7 +181,8 @@ def render_html(
         f"<p><code>{html.escape(report.line())}</code></p>\n"
         f"<h2>Totals</h2>\n{_table(totals)}\n"
         f"<h2>Problems by type</h2>\n{problems}\n"
-        "<p>Every problem is a row of <code>08_reporting/extraction_errors.csv</code>; "
-        "per-signal totals are in <code>08_reporting/signal_stats.csv</code>.</p>\n"
+        "<p>Every problem is a row of <code>08_reporting/extraction_errors.parquet</code> "
+        "(and its <code>.csv</code> copy); per-signal totals are in "
+        "<code>08_reporting/signal_stats.parquet</code>.</p>\n"
         f"{images}</body>\n</html>\n"
     )
