@@ -141,8 +141,18 @@ def feature_distributions_figure(
         return _message("No records were extracted, so there are no features to show.", title)
     columns = min(columns, len(keys))
     rows = -(-len(keys) // columns)
-    fig = Figure(figsize=(2.9 * columns, 2.4 * rows + 0.5), dpi=DPI, layout="constrained")
+    height = 2.4 * rows + 0.5
+    fig = Figure(figsize=(2.9 * columns, height), dpi=DPI)
     fig.suptitle(title, x=0.01, ha="left")
+    # Fixed margins: a constrained layout of many panels costs more than drawing them.
+    fig.subplots_adjust(
+        left=0.07,
+        right=0.99,
+        bottom=0.3 / height,
+        top=1 - 0.75 / height,
+        wspace=0.35,
+        hspace=0.55,
+    )
     axes = fig.subplots(rows, columns, squeeze=False).ravel()
     table = record_features.astype({"kind": str, "signal": str, "units": str})
     for ax, (kind, signal, units) in zip(axes, keys, strict=False):
