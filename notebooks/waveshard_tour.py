@@ -111,14 +111,17 @@ figures.problems_figure(errors)
 segment_features = catalog.load("segment_features")
 waveforms = segment_features[segment_features["kind"] == "waveform"]
 per_record = (
-    waveforms.groupby(["group", "record"])["segment"].nunique().rename("segments").reset_index()
+    waveforms.groupby(["group", "record", "record_dir"])["segment"]
+    .nunique()
+    .rename("segments")
+    .reset_index()
 )
 chosen = per_record.sort_values(["segments", "group", "record"], ascending=[False, True, True])
-group, record = chosen.iloc[0][["group", "record"]]
+group, record, folder = chosen.iloc[0][["group", "record", "record_dir"]]
 
 # The record's raw folder as the catalog knows it; with --env aws (S3) this one
-# record is copied to a temporary folder, as wfdb reads local files only.
-record_dir = catalog.get(f"group_{group}.raw_records").record_dir(record)
+# folder is copied to a temporary folder, as wfdb reads local files only.
+record_dir = catalog.get(f"group_{group}.raw_records").local_record_dir(folder)
 
 master = wfdb.rdheader(str(record_dir / record))
 starts = np.concatenate([[0], np.cumsum(master.seg_len)[:-1]])

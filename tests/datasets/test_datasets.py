@@ -83,12 +83,12 @@ def test_failed_save_keeps_the_previous_file_whole(tmp_path: Path, cls, name: st
     assert [p.name for p in tmp_path.iterdir()] == [name]  # no staging file left behind
 
 
-def test_record_dir_of_a_local_group_is_its_folder() -> None:
+def test_local_record_dir_of_a_local_group_is_its_folder() -> None:
     group = PROJECT_ROOT / "data" / "01_raw" / "30"
-    assert WfdbGroupDataset(path=str(group)).record_dir("3000001") == group / "3000001"
+    assert WfdbGroupDataset(path=str(group)).local_record_dir("3000001") == group / "3000001"
 
 
-def test_record_dir_of_an_s3_group_copies_that_record_only(s3_env, moto_s3, tmp_path) -> None:
+def test_local_record_dir_of_an_s3_group_copies_that_folder_only(s3_env, moto_s3, tmp_path) -> None:
     import wfdb
 
     bucket = moto_s3.bucket()
@@ -99,12 +99,12 @@ def test_record_dir_of_an_s3_group_copies_that_record_only(s3_env, moto_s3, tmp_
     dataset = WfdbGroupDataset(
         path=f"s3://{bucket}/raw/30", fs_args={"endpoint_url": moto_s3.endpoint_url}
     )
-    local = dataset.record_dir("3000001", scratch=tmp_path)
+    local = dataset.local_record_dir("3000001", scratch=tmp_path)
     assert local == tmp_path / "3000001"
     original = group / "3000001"
     assert sorted(p.name for p in local.iterdir()) == sorted(p.name for p in original.iterdir())
     assert all((local / p.name).read_bytes() == p.read_bytes() for p in original.iterdir())
     # what the notebook does next: wfdb reads the master header from the copy
     assert wfdb.rdheader(str(local / "3000001")).seg_name[0] == "3000001_layout"
-    with pytest.raises(FileNotFoundError, match="No record 3999999"):
-        dataset.record_dir("3999999", scratch=tmp_path)
+    with pytest.raises(FileNotFoundError, match="No record folder 3999999 under s3://"):
+        dataset.local_record_dir("3999999", scratch=tmp_path)

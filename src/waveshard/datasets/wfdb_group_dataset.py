@@ -62,21 +62,22 @@ class WfdbGroupDataset(AbstractDataset[None, GroupFolder]):
         """Options the fsspec filesystem is opened with (credentials included)."""
         return dict(self._storage_options)
 
-    def record_dir(self, record: str, scratch: str | Path | None = None) -> Path:
-        """A local folder holding one record's files, for tools that read local files only.
+    def local_record_dir(self, record_dir: str, scratch: str | Path | None = None) -> Path:
+        """A local folder holding one record folder's files, for tools that read local files.
 
         wfdb's readers take local paths. A group on local disk gives its own record
-        folder; a group elsewhere (S3, ...) has that one record copied into ``scratch``
+        folder; a group elsewhere (S3, ...) has that one folder copied into ``scratch``
         (a new temporary folder by default), never the whole group.
 
         Args:
-            record: The record's folder name, e.g. ``3000001``.
-            scratch: Where a remote record is copied.
+            record_dir: The record's folder in the group (the tables' ``record_dir``
+                column), e.g. ``3000001`` or, in the matched subset, ``p000878``.
+            scratch: Where a remote record folder is copied.
         """
-        fs, root = fsspec.core.url_to_fs(f"{self._path}/{record}", **self._storage_options)
+        fs, root = fsspec.core.url_to_fs(f"{self._path}/{record_dir}", **self._storage_options)
         if isinstance(fs, LocalFileSystem):
             return Path(root)
-        target = Path(scratch or tempfile.mkdtemp(prefix=f"waveshard-{record}-")) / record
+        target = Path(scratch or tempfile.mkdtemp(prefix="waveshard-record-")) / record_dir
         target.mkdir(parents=True, exist_ok=True)
         try:
             names = [e["name"] for e in fs.ls(root, detail=True) if e["type"] == "file"]
@@ -84,8 +85,8 @@ class WfdbGroupDataset(AbstractDataset[None, GroupFolder]):
             names = []
         if not names:
             raise FileNotFoundError(
-                f"No record {record} under {self._path}: give the name of a record folder "
-                "of this group (the record column of the feature tables)."
+                f"No record folder {record_dir} under {self._path}: give a record folder "
+                "of this group (the record_dir column of the feature tables)."
             )
         for remote in names:
             fs.get_file(remote, str(target / posixpath.basename(remote)))
