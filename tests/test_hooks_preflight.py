@@ -248,12 +248,20 @@ def _objects(moto_s3: MotoS3, bucket: str) -> dict[str, bytes]:
 def test_s3_raw_root_with_a_trailing_slash_or_naming_nothing(
     tmp_path, s3_env, moto_s3, buckets
 ) -> None:
-    """A trailing slash names the same prefix; a prefix without the groups writes nothing."""
+    """Extra slashes name the same prefixes; a prefix without the groups writes nothing."""
     _upload(moto_s3, SAMPLE_RAW / "30", buckets["raw"], "tree/30")
     _upload(moto_s3, SAMPLE_RAW / "31", buckets["raw"], "subset/p00")  # another layout
     conf = make_conf(tmp_path, buckets)
-    run_aws(conf, {"raw_root": f"s3://{buckets['raw']}/tree/", "groups": "30"})
+    run_aws(
+        conf,
+        {
+            "raw_root": f"s3://{buckets['raw']}/tree/",
+            "output_root": f"s3://{buckets['out']}//o/",
+            "groups": "30",
+        },
+    )
     good = _objects(moto_s3, buckets["out"])
+    assert not [key for key in good if "//" in key or not key.startswith("o/")]
     segments = pd.read_parquet(io.BytesIO(good["o/04_feature/segment_features.parquet"]))
     assert set(segments["group"]) == {"30"} and len(segments) > 0
 
