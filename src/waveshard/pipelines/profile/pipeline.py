@@ -49,16 +49,28 @@ def create_group_pipeline() -> Pipeline:
                 name="extract",
             ),
             Node(
-                report_group,
-                inputs=["raw_records", "discovery", "segment_problems", "extraction_figures"],
-                outputs=["extraction_errors", "extraction_summary"],
-                name="report_group",
+                summarize_records,
+                inputs=[
+                    "discovery",
+                    "segment_rows",
+                    "value_counts",
+                    "segment_index",
+                    "params:signal_names",
+                ],
+                outputs=["segment_features", "record_features", "record_problems"],
+                name="summarize_records",
             ),
             Node(
-                summarize_records,
-                inputs=["segment_rows", "value_counts", "segment_index", "params:signal_names"],
-                outputs=["segment_features", "record_features"],
-                name="summarize_records",
+                report_group,
+                inputs=[
+                    "raw_records",
+                    "discovery",
+                    "segment_problems",
+                    "record_problems",
+                    "extraction_figures",
+                ],
+                outputs=["extraction_errors", "extraction_summary"],
+                name="report_group",
             ),
         ]
     )
