@@ -1,0 +1,1 @@
+"""Code shared by the tests and the benchmarks (servers, proxies, fixtures' helpers)."""
