@@ -26,13 +26,15 @@ def resolve_workers(n_workers: int | None) -> int:
     return int(n_workers)
 
 
-def _extract_in_worker(folder: GroupFolder, payload: list[tuple[int, SegmentTask]]):
+def _extract_in_worker(
+    folder: GroupFolder, payload: list[tuple[int, SegmentTask]], read_ahead_bytes: int = 0
+):
     # loky runs a full gc.collect() in a worker between tasks; with pandas and wfdb
     # imported that walks ~70k objects (~70 ms) every time. Freezing what exists
     # (modules, mostly) limits it to what tasks create; frozen objects are still
     # freed by reference counting.
     gc.freeze()
-    return extract_shard(folder, payload)
+    return extract_shard(folder, payload, read_ahead_bytes)
 
 
 def _parallel(n_jobs: int) -> joblib.Parallel:
@@ -68,6 +70,7 @@ def _isolate(
     worker_folder: GroupFolder,
     items: list[tuple[int, SegmentTask]],
     collect: Callable[[list[SegmentOutcome]], None],
+    read_ahead_bytes: int = 0,
 ) -> None:
     """Extract ``items`` one per task in one worker process, in order.
 
@@ -80,7 +83,8 @@ def _isolate(
     while queue:
         executor = get_reusable_executor(max_workers=1)
         futures = [
-            (item, executor.submit(_extract_in_worker, worker_folder, [item])) for item in queue
+            (item, executor.submit(_extract_in_worker, worker_folder, [item], read_ahead_bytes))
+            for item in queue
         ]
         queue = []
         for position, ((index, task), future) in enumerate(futures):
@@ -106,6 +110,8 @@ def run_shards(
     shards: Sequence[Sequence[int]],
     n_workers: int,
     progress: ProgressLog,
+    *,
+    read_ahead_bytes: int = 0,
 ) -> list[SegmentOutcome]:
     """Extract all shards; outcomes come back in task order.
 
@@ -121,6 +127,7 @@ def run_shards(
         shards: Task positions per shard, heaviest first.
         n_workers: Processes to use.
         progress: Receives every finished shard.
+        read_ahead_bytes: Read-ahead budget of each worker on object stores.
 
     Returns:
         One outcome per task, ordered by task position.
@@ -135,11 +142,12 @@ def run_shards(
 
     if n_workers == 1 or len(payloads) <= 1:
         for payload in payloads:
-            collect(extract_shard(worker_folder, payload))
+            collect(extract_shard(worker_folder, payload, read_ahead_bytes))
     else:
         try:
             for batch in _parallel(min(n_workers, len(payloads)))(
-                joblib.delayed(_extract_in_worker)(worker_folder, payload) for payload in payloads
+                joblib.delayed(_extract_in_worker)(worker_folder, payload, read_ahead_bytes)
+                for payload in payloads
             ):
                 collect(batch)
         except Exception as exc:  # a worker died: killed, out of memory, crashed
@@ -152,6 +160,6 @@ def run_shards(
                 type(exc).__name__,
                 len(lost),
             )
-            _isolate(folder, worker_folder, lost, collect)
+            _isolate(folder, worker_folder, lost, collect, read_ahead_bytes)
     outcomes.sort(key=lambda o: o.task_index)
     return outcomes

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from waveshard.features.statistics import ValueCounts, summarize
 from waveshard.wfdb_io.decode import count_digital_values
 from waveshard.wfdb_io.discovery import Problem, SegmentTask
+from waveshard.wfdb_io.read_ahead import reading_ahead
 from waveshard.wfdb_io.storage import GroupFolder
 
 
@@ -85,10 +86,16 @@ def extract_segment(folder: GroupFolder, task_index: int, task: SegmentTask) -> 
 
 
 def extract_shard(
-    folder: GroupFolder, shard: list[tuple[int, SegmentTask]]
+    folder: GroupFolder, shard: list[tuple[int, SegmentTask]], read_ahead_bytes: int = 0
 ) -> list[SegmentOutcome]:
-    """Extract every segment of one micro-shard, in order."""
-    return [extract_segment(folder, index, task) for index, task in shard]
+    """Extract every segment of one micro-shard, in order.
+
+    On an object store the shard's data files are read ahead, up to
+    ``read_ahead_bytes`` beyond the segment being counted (see
+    :mod:`waveshard.wfdb_io.read_ahead`).
+    """
+    with reading_ahead(folder, [task for _, task in shard], read_ahead_bytes) as source:
+        return [extract_segment(source, index, task) for index, task in shard]
 
 
 def for_workers(folder: GroupFolder) -> GroupFolder:

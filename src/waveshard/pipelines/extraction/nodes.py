@@ -136,12 +136,13 @@ def _tasks(segment_index: pd.DataFrame) -> list[SegmentTask]:
     ]
 
 
-def extract_segments(
+def extract_segments(  # noqa: PLR0917 - Kedro passes a node's inputs by position
     raw_records: GroupFolder,
     segment_index: pd.DataFrame,
     shard_plan: dict[str, Any],
     discovery_problems: pd.DataFrame,
     progress_interval_s: float,
+    read_ahead_mb: float = 0.0,
 ) -> tuple[pd.DataFrame, list[ValueCounts], pd.DataFrame, dict[str, Any]]:
     """Extract every segment in parallel (joblib over the micro-shards).
 
@@ -151,6 +152,8 @@ def extract_segments(
         shard_plan: Output of :func:`chunk_segments`.
         discovery_problems: Problems found while flattening.
         progress_interval_s: Least seconds between two progress lines.
+        read_ahead_mb: On object stores, MB of data files each worker reads ahead
+            of the segment it is counting (0: one read at a time).
 
     Returns:
         Segment rows (raw signal names), their value counts (aligned by
@@ -165,7 +168,14 @@ def extract_segments(
         progress_interval_s,
         logger,
     )
-    outcomes = run_shards(raw_records, tasks, shard_plan["shards"], shard_plan["workers"], progress)
+    outcomes = run_shards(
+        raw_records,
+        tasks,
+        shard_plan["shards"],
+        shard_plan["workers"],
+        progress,
+        read_ahead_bytes=int(read_ahead_mb * 1e6),
+    )
     rows, counts, failures = [], [], []
     for outcome in outcomes:
         if outcome.problem is not None:

@@ -43,6 +43,7 @@ def create_group_pipeline() -> Pipeline:
                     "shard_plan",
                     "discovery_problems",
                     "params:extraction.progress_interval_s",
+                    "params:extraction.read_ahead_mb",
                 ],
                 outputs=["segment_rows", "value_counts", "extraction_errors", "extraction_summary"],
                 name="extract",
