@@ -1,12 +1,17 @@
 """Streaming from S3: one tree read from local disk, from moto's S3 server, and through a proxy.
 
-The tree is real MIMIC signals: the PhysioNet records kept in ``tests/data/physionet``
-(MIMIC-III waveform record 3000003 and the matched-subset records of p000878,
-s00001 and s25047: format-80 waveforms, format-16 numerics, multi-segment records
-with layouts, ``~`` gaps and their real damage, which gives error rows) copied
+The tree (``--tree real``, the default) is real MIMIC signals: the PhysioNet
+records kept in ``tests/data/physionet`` (MIMIC-III waveform record 3000003 and
+the matched-subset records of p000878, s00001 and s25047: format-80 waveforms,
+format-16 numerics, multi-segment records with layouts, ``~`` gaps and their real
+damage, which gives error rows) copied
 ``--copies`` times into one patient group, each copy under fresh record and patient
 names (file names and header text renamed, the ``.dat`` bytes untouched). 160 copies
-are 939 MB of ``.dat`` in 5,920 data files and 7,680 headers.
+are 939 MB of ``.dat`` in 5,920 data files and 7,680 headers: 159 kB per data file,
+far smaller than the archive's average (6.7 TB in 67,830 records), so the tree
+weighs each request's fixed costs heavily. ``--tree generated`` writes the sample
+generator's format-80 records instead (``--records 212``: ~900 MB, segments up to
+8 MB), where bytes weigh more than requests.
 
 Each run is the profile pipeline's work on one group, calling its nodes directly:
 list the group, read and parse every header (discovery), plan shards, extract every
@@ -107,6 +112,23 @@ def write_real_tree(root: Path, copies: int) -> dict[str, int]:
                     counts["dat_files"] += 1
                     counts["dat_bytes"] += path.stat().st_size
     return counts
+
+
+def write_generated_tree(root: Path, records: int) -> dict[str, int]:
+    """The sample generator's format-80 records (one skewed group, segments up to 8 MB)."""
+    from waveshard.sample import write_sample_tree
+
+    write_sample_tree(
+        root, groups=[GROUP], records_per_group=records, max_segment_samples=2_000_000, skew=1.5
+    )
+    files = [p for p in (root / GROUP).rglob("*") if p.is_file()]
+    dats = [p for p in files if p.suffix == ".dat"]
+    return {
+        "records": records,
+        "headers": sum(p.suffix == ".hea" for p in files),
+        "dat_files": len(dats),
+        "dat_bytes": sum(p.stat().st_size for p in dats),
+    }
 
 
 def _free_port() -> int:
@@ -249,7 +271,9 @@ def _comparable(run: Run) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--copies", type=int, default=160)
+    parser.add_argument("--tree", choices=("real", "generated"), default="real")
+    parser.add_argument("--copies", type=int, default=160, help="of the real records")
+    parser.add_argument("--records", type=int, default=212, help="of the generated tree")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workers", type=int, default=joblib.cpu_count())
     parser.add_argument("--latency-ms", type=float, default=20.0)
@@ -263,13 +287,19 @@ def main(argv: list[str] | None = None) -> None:
 
     with tempfile.TemporaryDirectory(prefix="waveshard-stream-") as tmp:
         root = Path(tmp, "raw")
-        counts = write_real_tree(root, args.copies)
+        if args.tree == "real":
+            counts = write_real_tree(root, args.copies)
+            what = f"{args.copies} copies of the real records in tests/data/physionet"
+        else:
+            counts = write_generated_tree(root, args.records)
+            what = "the sample generator's format-80 records, skewed sizes"
         mb = counts["dat_bytes"] / 1e6
         print(
-            f"tree: {args.copies} copies of the real records in tests/data/physionet = "
-            f"{counts['records']} record folders, {counts['headers']} headers, "
-            f"{counts['dat_files']} data files, {mb:.1f} MB of .dat"
+            f"tree: {what} = {counts['records']} record folders, {counts['headers']} headers, "
+            f"{counts['dat_files']} data files, {mb:.1f} MB of .dat, "
+            f"{counts['dat_bytes'] / counts['dat_files'] / 1e3:.0f} kB per data file"
         )
+        print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         moto, moto_url = start_moto()
         proxy = None
         try:
@@ -329,6 +359,7 @@ def main(argv: list[str] | None = None) -> None:
             pd.testing.assert_frame_equal(got[0], reference[0], check_exact=True)
             pd.testing.assert_frame_equal(got[1], reference[1], check_exact=True)
     print(f"outputs: equal across {', '.join(sources)} in every run")
+    print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     _report(runs, sources, mb, args)
 
 
