@@ -14,10 +14,10 @@ generator's format-80 records instead (``--records 212``: ~900 MB, segments up t
 8 MB), where bytes weigh more than requests.
 
 Each run is the profile pipeline's work on one group, calling its nodes directly:
-list the group, read and parse every header (discovery), plan shards, extract every
-segment with joblib (the pipeline's default worker count); summaries and saves are
-left out. Three sources, in the same run and alternating so drifts of the
-machine hit all alike:
+list the group, read and parse every header (``discover``), ``plan_shards``,
+``extract`` every segment with joblib (the pipeline's default worker count) and
+``report_group``; record summaries and saves are left out. Three sources, in the
+same run and alternating so drifts of the machine hit all alike:
 
 - ``local``: the tree on local disk;
 - ``moto``: the tree uploaded to moto's S3 server (its own process, on 127.0.0.1);
@@ -56,7 +56,7 @@ from pathlib import Path
 import joblib
 import pandas as pd
 
-from waveshard.pipelines.extraction.nodes import chunk_segments, extract_segments, flatten_group
+from waveshard.pipelines.profile.nodes import discover, extract, plan_shards, report_group
 from waveshard.wfdb_io.storage import GroupFolder
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -116,7 +116,7 @@ def write_real_tree(root: Path, copies: int) -> dict[str, int]:
 
 def write_generated_tree(root: Path, records: int) -> dict[str, int]:
     """The sample generator's format-80 records (one skewed group, segments up to 8 MB)."""
-    from waveshard.sample import write_sample_tree
+    from waveshard.datatools.sample import write_sample_tree
 
     write_sample_tree(
         root, groups=[GROUP], records_per_group=records, max_segment_samples=2_000_000, skew=1.5
@@ -247,13 +247,15 @@ def run_profile(url: str, storage_options: dict, workers: int, read_ahead_mb: fl
     """List, discover and extract one group, as the profile pipeline's nodes do."""
     start = time.perf_counter()
     folder = GroupFolder.scan(GROUP, url, storage_options)
-    index, problems = flatten_group(folder)
+    found, _index = discover(folder)
     discovered = time.perf_counter()
-    plan = chunk_segments(index, workers, 4, parallel_min_mb=8)
+    plan = plan_shards(found, workers, 4, parallel_min_mb=8)
     extra = {}
-    if "read_ahead_mb" in inspect.signature(extract_segments).parameters:
+    # Also runs against the code before read-ahead existed (for the "before" figures).
+    if "read_ahead_mb" in inspect.signature(extract).parameters:
         extra["read_ahead_mb"] = read_ahead_mb
-    rows, _counts, errors, _summary = extract_segments(folder, index, plan, problems, 3600, **extra)
+    rows, _counts, problems, figures = extract(folder, found, plan, 3600, **extra)
+    errors, _summary = report_group(folder, found, problems, figures)
     done = time.perf_counter()
     return Run(discovered - start, done - discovered, {}, rows, errors)
 

@@ -1,1 +1,1 @@
-"""Code shared by the tests and the benchmarks (servers, proxies, fixtures' helpers)."""
+"""Code the tests share: paths and real data, a moto server, running CLIs, reference checks."""

@@ -169,9 +169,10 @@ class ObjectReader:
                 if not is_transient(exc):
                     raise
                 if attempt == policy.attempts:
+                    # The fix before the detail: error tables bound their messages.
                     raise StorageReadError(
                         f"{self.url(path)}: read failed {attempt} times with transient storage "
-                        f"errors, last {describe(exc)}; rerun the group to retry it"
+                        f"errors; rerun the group to retry it. Last: {describe(exc, 160)}"
                     ) from exc
                 # Wait outside the slot: other reads go on meanwhile.
                 await asyncio.sleep(policy.wait_s(attempt, self._rng))
