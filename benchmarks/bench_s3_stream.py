@@ -284,6 +284,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sources", default="local,moto,proxy")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    sys.stdout.reconfigure(line_buffering=True)  # lines show as they come, also in a file
     sources = args.sources.split(",")
     os.environ.update(_s3_env(dict(os.environ)))
 
@@ -339,6 +340,7 @@ def main(argv: list[str] | None = None) -> None:
                 url, opts = targets[source]
                 run = run_profile(url, opts, args.workers, args.read_ahead_mb)
                 run.cpu_s = {k: tree_cpu_seconds(p) - before[k] for k, p in pids.items()}
+                print(f"  {source}: {run.discover_s:.1f} + {run.extract_s:.1f} s")
                 return run
 
             # Warm-up: the page cache, joblib's workers, connections and moto's own caches.
