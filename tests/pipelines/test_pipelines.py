@@ -35,6 +35,7 @@ def test_registry_has_one_namespace_per_configured_group(monkeypatch) -> None:
         "params:extraction.shards_per_worker",
         "params:extraction.progress_interval_s",
         "params:extraction.parallel_min_mb",
+        "params:extraction.read_ahead_mb",
     }
 
 
@@ -65,6 +66,7 @@ def _memory_catalog(raw_root: Path, groups: list[str]) -> DataCatalog:
     catalog["params:extraction.shards_per_worker"] = 2
     catalog["params:extraction.progress_interval_s"] = 60
     catalog["params:extraction.parallel_min_mb"] = 0
+    catalog["params:extraction.read_ahead_mb"] = 64
     return catalog
 
 

@@ -17,6 +17,8 @@ from typing import Any
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
+from waveshard.wfdb_io.object_reader import ObjectReader, is_object_store
+
 
 @dataclass
 class GroupFolder:
@@ -100,15 +102,19 @@ class GroupFolder:
     def read_many(self, relpaths: list[str], batch: int = 4096) -> dict[str, bytes | Exception]:
         """Read many small files (headers), concurrently where the filesystem can.
 
-        On object stores ``fs.cat`` of a list issues the requests concurrently,
-        which turns a group's hundreds of thousands of header reads from hours into
+        On object stores the requests go out concurrently and transient failures
+        are retried (:class:`~waveshard.wfdb_io.object_reader.ObjectReader`), which
+        turns a group's hundreds of thousands of header reads from hours into
         minutes. A file that cannot be read maps to its exception.
         """
         contents: dict[str, bytes | Exception] = {}
         for begin in range(0, len(relpaths), batch):
             chunk = relpaths[begin : begin + batch]
             paths = {self.path(rel): rel for rel in chunk}
-            found = self.fs.cat(list(paths), on_error="return")
+            if is_object_store(self.fs):
+                found = ObjectReader.shared(self.fs).read_many(list(paths))
+            else:
+                found = self.fs.cat(list(paths), on_error="return")
             for path, rel in paths.items():
                 contents[rel] = found.get(path, FileNotFoundError(path))
         return contents

@@ -143,6 +143,7 @@ def extract(
     discovery: Discovery,
     shard_plan: dict[str, Any],
     progress_interval_s: float,
+    read_ahead_mb: float = 0.0,
 ) -> tuple[pd.DataFrame, list[ValueCounts], pd.DataFrame, dict[str, Any]]:
     """Profile every segment, the shards in parallel (joblib).
 
@@ -151,6 +152,8 @@ def extract(
         discovery: Output of :func:`discover`.
         shard_plan: Output of :func:`plan_shards`.
         progress_interval_s: Least seconds between two progress lines.
+        read_ahead_mb: On object stores, MB of data files each worker reads ahead
+            of the segment it is counting (0: one read at a time).
 
     Returns:
         Segment rows (raw signal names), their value counts (aligned by
@@ -172,6 +175,7 @@ def extract(
         shard_plan["shards"],
         n_workers=shard_plan["workers"],
         progress=progress,
+        read_ahead_bytes=int(read_ahead_mb * 1e6),
     )
     table, outcomes = _tabulate(outcomes, discovery)
     counts, problems = [], []

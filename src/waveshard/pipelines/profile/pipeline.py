@@ -44,6 +44,7 @@ def create_group_pipeline() -> Pipeline:
                     "discovery",
                     "shard_plan",
                     "params:extraction.progress_interval_s",
+                    "params:extraction.read_ahead_mb",
                 ],
                 outputs=["segment_rows", "value_counts", "segment_problems", "extraction_figures"],
                 name="extract",
