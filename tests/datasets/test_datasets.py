@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pandas as pd
@@ -108,3 +110,35 @@ def test_local_record_dir_of_an_s3_group_copies_that_folder_only(s3_env, moto_s3
     assert wfdb.rdheader(str(local / "3000001")).seg_name[0] == "3000001_layout"
     with pytest.raises(FileNotFoundError, match="No record folder 3999999 under s3://"):
         dataset.local_record_dir("3999999", scratch=tmp_path)
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+@pytest.mark.parametrize(
+    "output",
+    [
+        (ParquetDataset, "t.parquet", pd.DataFrame({"a": [1]})),
+        (CSVDataset, "t.csv", pd.DataFrame({"a": [1]})),
+        (JSONDataset, "t.json", {"a": 1}),
+    ],
+    ids=["parquet", "csv", "json"],
+)
+def test_outputs_get_the_mode_the_umask_gives_any_writer(
+    tmp_path: Path, output: tuple, umask: int, mode: int
+) -> None:
+    cls, name, data = output
+    previous = os.umask(umask)
+    try:
+        cls(filepath=str(tmp_path / "new" / name)).save(data)
+        (tmp_path / "plain.txt").write_text("any other writer")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "new" / name).stat().st_mode) == mode
+    assert stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode) == mode
+
+
+def test_group_dataset_path_ignores_repeated_and_trailing_slashes() -> None:
+    dataset = WfdbGroupDataset(path="s3://bucket/mimic3wdb/1.0//30/")
+    assert dataset.path == "s3://bucket/mimic3wdb/1.0/30"
+    assert dataset.group == "30"
+    local = WfdbGroupDataset(path=f"{PROJECT_ROOT}/data//01_raw/31/").load()
+    assert local.exists and local.files

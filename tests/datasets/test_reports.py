@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,14 @@ def test_text_round_trip_is_utf8(tmp_path: Path) -> None:
     dataset.save("<p>µV · ±</p>")
     assert (tmp_path / "r" / "report.html").read_bytes() == "<p>µV · ±</p>".encode()
     assert dataset.load() == "<p>µV · ±</p>"
+
+
+def test_figures_and_pages_get_the_mode_the_umask_gives(tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        FigureDataset(filepath=str(tmp_path / "f.png")).save(_figure())
+        TextDataset(filepath=str(tmp_path / "r.html")).save("<p>report</p>")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "f.png").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "r.html").stat().st_mode) == 0o644
