@@ -20,7 +20,7 @@ from waveshard.runners.job_spec import (
     job_name,
 )
 from waveshard.runners.packaging import build_conf_archive, build_wheel
-from waveshard.runners.runner import rerun_command
+from waveshard.runners.partial import rerun_command
 from waveshard.runners.settings import ProcessingSettings, SettingsError
 
 SPEC = JobSpec(
@@ -109,28 +109,6 @@ def test_request_shape() -> None:
     assert request["Environment"]["WAVESHARD_EXAMPLE"] == "30"
 
 
-def test_settings_coerce_command_line_strings_and_reject_unknown_names() -> None:
-    s = ProcessingSettings.from_sources(
-        {"max_concurrent_jobs": 4},
-        {"max_concurrent_jobs": "2", "dry_run": "true", "force": None, "forward_env": "A;B"},
-    )
-    assert (s.max_concurrent_jobs, s.dry_run, s.force, s.forward_env) == (
-        2,
-        True,
-        False,
-        ["A", "B"],
-    )
-    with pytest.raises(SettingsError, match="instance_typ"):
-        ProcessingSettings.from_sources({"instance_typ": "ml.m5.large"})
-    with pytest.raises(SettingsError, match="dry_run"):
-        ProcessingSettings.from_sources({"dry_run": "maybe"})
-    assert ProcessingSettings.from_sources({"combine": "job"}).combine == "job"
-    with pytest.raises(SettingsError, match="combine='jbo' is not supported"):
-        ProcessingSettings.from_sources({"combine": "jbo"})
-    with pytest.raises(SettingsError, match="role_arn, image_uri"):
-        ProcessingSettings.from_sources({"backend": "sagemaker"}).validate_for_submission()
-
-
 def test_wheel_is_reproducible_and_importable(tmp_path: Path) -> None:
     name, first = build_wheel(PROJECT_ROOT / "src", "waveshard", "0.1.0")
     _, second = build_wheel(PROJECT_ROOT / "src", "waveshard", "0.1.0")
@@ -201,14 +179,13 @@ def test_adaptive_throttle_retries_and_slows_down() -> None:
 
 def test_volume_is_sized_from_the_input_unless_set() -> None:
     from waveshard.runners.job_spec import MAX_VOLUME_GB, volume_for
-    from waveshard.runners.runner import JobRun, ProcessingJobRunner
+    from waveshard.runners.planning import volume_size
 
     assert volume_for(0) == 10
     assert volume_for(670 * 10**9) == 814  # a MIMIC-III group: 670 GB + 20 % + 10 GB
     assert volume_for(10**15) == MAX_VOLUME_GB
-    job = JobRun(spec=JobSpec(namespace="group_30", nodes=(), inputs=(), output_uri="s3://b/o"))
-    job.input_bytes = 670 * 10**9
-    assert ProcessingJobRunner._volume(job, ProcessingSettings()) == 814
-    assert ProcessingJobRunner._volume(job, ProcessingSettings(volume_size_gb=900)) == 900
+    group = 670 * 10**9
+    assert volume_size(group, "group_30", ProcessingSettings()) == 814
+    assert volume_size(group, "group_30", ProcessingSettings(volume_size_gb=900)) == 900
     with pytest.raises(SettingsError, match=r"volume_size_gb=30 cannot hold the 670\.0 GB"):
-        ProcessingJobRunner._volume(job, ProcessingSettings(volume_size_gb=30))
+        volume_size(group, "group_30", ProcessingSettings(volume_size_gb=30))

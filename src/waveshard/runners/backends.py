@@ -90,3 +90,37 @@ def is_throttling(exc: BaseException) -> bool:
     response = getattr(exc, "response", None)
     code = (response or {}).get("Error", {}).get("Code") if isinstance(response, dict) else None
     return code in THROTTLING_CODES
+
+
+def elapsed(state: JobState, default_end: float | None = None) -> float:
+    """Seconds between start and end (or now) of a job."""
+    if state.started is None:
+        return 0.0
+    end = state.ended.timestamp() if state.ended else (default_end or time.time())
+    return max(0.0, end - state.started.timestamp())
+
+
+def default_work_dir() -> str:
+    """Where the local backend keeps its job folders unless ``local_work_dir`` says."""
+    import os
+    import tempfile
+
+    return os.path.join(tempfile.gettempdir(), "waveshard-jobs")
+
+
+def make_backend(settings, boto_session: Any | None = None) -> Backend:
+    """The backend ``settings.backend`` names.
+
+    Args:
+        settings: The run's :class:`~waveshard.runners.settings.ProcessingSettings`.
+        boto_session: boto3 session for SageMaker calls (tests hook requests on it).
+    """
+    from pathlib import Path
+
+    if settings.backend == "local":
+        from waveshard.runners.local_backend import LocalBackend
+
+        return LocalBackend(work_dir=Path(settings.local_work_dir or default_work_dir()))
+    from waveshard.runners.sagemaker_backend import SageMakerBackend
+
+    return SageMakerBackend(region=settings.region, boto_session=boto_session)

@@ -17,7 +17,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -208,11 +207,3 @@ def _now() -> datetime:
 
 def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
-
-
-def elapsed(state: JobState, default_end: float | None = None) -> float:
-    """Seconds between start and end (or now) of a job."""
-    if state.started is None:
-        return 0.0
-    end = state.ended.timestamp() if state.ended else (default_end or time.time())
-    return max(0.0, end - state.started.timestamp())

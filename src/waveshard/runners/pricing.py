@@ -64,3 +64,10 @@ def format_seconds(s: float) -> str:
     h, rem = divmod(s, 3600)
     m, sec = divmod(rem, 60)
     return f"{h}h{m:02d}m{sec:02d}s" if h else f"{m}m{sec:02d}s"
+
+
+def estimate_seconds(nbytes: int, settings, rates: dict[str, Rate]) -> float:
+    """A job's runtime: start-up, then its input at the measured (or configured) rate."""
+    rate = rates.get(settings.instance_type)
+    per_s = rate.bytes_per_s if rate else settings.throughput_mb_s * 1e6
+    return settings.startup_s + nbytes / max(per_s, 1.0)

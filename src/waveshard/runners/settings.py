@@ -2,6 +2,10 @@
 
 One flat namespace of plain names, so that every setting of the YAML file can be
 overridden on the command line as ``--runner-params name=value``.
+
+The defaults live here, in :class:`ProcessingSettings`, and nowhere else: the
+YAML files list them as commented lines (``# name: default``) and set only what
+an environment changes; a test checks that the comments match this class.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ class SettingsError(ValueError):
 class ProcessingSettings:
     """Everything one run of :class:`~waveshard.runners.ProcessingJobRunner` needs.
 
-    Attributes mirror the keys of ``conf/aws/processing.yml`` (documented there).
+    Attributes are the keys of ``conf/<env>/processing.yml`` (each documented there);
+    the values below are the defaults of every environment.
     """
 
     backend: str = "sagemaker"
@@ -49,8 +54,8 @@ class ProcessingSettings:
     dry_run: bool = False
     force: bool = False
     allow_partial: bool = False
-    poll_initial_s: float = 10.0
-    poll_max_s: float = 60.0
+    poll_initial_s: float = 15.0
+    poll_max_s: float = 120.0
     startup_s: float = 240.0
     throughput_mb_s: float = 20.0
     prices: dict[str, float] = field(default_factory=dict)
@@ -61,6 +66,11 @@ class ProcessingSettings:
     def names(cls) -> list[str]:
         """Every setting name, as accepted in processing.yml and --runner-params."""
         return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """Every setting's default value."""
+        return dataclasses.asdict(cls())
 
     @classmethod
     def from_sources(cls, *sources: dict[str, Any] | None) -> ProcessingSettings:
@@ -120,6 +130,22 @@ class ProcessingSettings:
                 + ",".join(f"{n}=..." for n in missing)
                 + "."
             )
+
+
+def load_settings(*, env: str | None, conf_source, overrides: dict[str, Any]) -> ProcessingSettings:
+    """``processing.yml`` of the run's environment, then the runner parameters.
+
+    Prices come from ``instance_prices.yml``; a ``prices`` mapping in
+    ``processing.yml`` adds to it.
+    """
+    from waveshard import config
+
+    from_yaml = config.read("processing", env=env, conf_source=conf_source)
+    prices = config.read("prices", env=env, conf_source=conf_source)
+    yaml_prices = from_yaml.pop("prices", None) or {}
+    return ProcessingSettings.from_sources(
+        from_yaml, {"prices": {**prices.get("prices", {}), **yaml_prices}}, overrides
+    )
 
 
 def _coerce(name: str, value: Any, spec: dataclasses.Field) -> Any:

@@ -1,0 +1,270 @@
+"""Pure planning: which jobs a pipeline makes, what each reads and writes.
+
+Nothing here talks to a backend or uploads anything: given the pipeline, the
+driver's catalog and the container environment's catalog, it returns one
+:class:`~waveshard.runners.job_spec.JobSpec` per namespace (and the combine job's),
+or a :class:`~waveshard.runners.settings.SettingsError` naming what to fix.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Any
+
+from kedro.pipeline import Pipeline
+
+from waveshard.runners.context import RunContext
+from waveshard.runners.job_spec import (
+    INPUT_ROOT,
+    OUTPUT_ROOT,
+    PROCESSING_ROOT,
+    JobInput,
+    JobSpec,
+    volume_for,
+)
+from waveshard.runners.settings import ProcessingSettings, SettingsError
+
+#: Pseudo-namespace of the combine job (job name, marker, ExitMessage) and the
+#: runtime parameter telling the container catalog which job it runs in.
+COMBINE_JOB = "combine"
+JOB_KIND_PARAM = "waveshard_job"
+#: Input channel of the combine job: the common parent of the group output prefixes.
+COMBINE_CHANNEL = "groups"
+
+
+def split_by_namespace(pipeline: Pipeline) -> tuple[dict[str, Pipeline], Pipeline]:
+    """Top-level namespace → its nodes, and the nodes outside every namespace.
+
+    Uses Kedro's own grouping (``Pipeline.group_nodes_by("namespace")``): each group
+    names the groups it depends on, namespaces by their name and nodes outside any
+    namespace by the node's name.
+
+    Raises:
+        SettingsError: A namespace needs the output of a non-namespaced node or of
+            another namespace (namespaces run first, each in its own job).
+    """
+    groups = pipeline.group_nodes_by("namespace")
+    kinds = {g.name: g.type for g in groups}
+    namespaces: dict[str, Pipeline] = {}
+    rest: list[str] = []
+    for group in groups:
+        if group.type != "namespace":
+            rest.extend(group.nodes)
+            continue
+        for dependency in group.dependencies:
+            if kinds.get(dependency) == "namespace":
+                raise SettingsError(
+                    f"Namespace {group.name} reads outputs of namespace {dependency}; jobs of "
+                    "different namespaces cannot depend on each other."
+                )
+            raise SettingsError(
+                f"Namespace {group.name} reads the output of node {dependency}, which is "
+                "outside any namespace; jobs run before those nodes. Move the producing "
+                f"node into {group.name} or run without ProcessingJobRunner."
+            )
+        namespaces[group.name] = pipeline.only_nodes(*group.nodes)
+    driver = pipeline.only_nodes(*rest) if rest else Pipeline([])
+    return dict(sorted(namespaces.items())), driver
+
+
+def dataset_location(catalog, name: str) -> str | None:
+    """Storage location of a dataset (``filepath``/``path`` of its config), or None."""
+    config = catalog.config_resolver.config.get(name)
+    if config is None:
+        config = catalog.config_resolver.resolve_pattern(name)
+    if not config or "MemoryDataset" in str(config.get("type", "")):
+        return None
+    location = config.get("filepath") or config.get("path")
+    return None if location is None else str(location)
+
+
+def common_folder(paths: list[str]) -> str:
+    """The deepest folder holding every path (URLs keep their ``scheme://``)."""
+    folders = [p.rsplit("/", 1)[0] for p in paths]
+    return posixpath.commonpath([f.replace("://", ":/") for f in folders]).replace(":/", "://", 1)
+
+
+def plan_jobs(
+    namespaces: dict[str, Pipeline],
+    rest: Pipeline,
+    catalog,
+    context: RunContext,
+    settings: ProcessingSettings,
+) -> list[JobSpec]:
+    """One :class:`JobSpec` per namespace, checked against the container catalog."""
+    specs = []
+    container = container_catalog(context, settings)
+    for ns, sub in namespaces.items():
+        inputs = []
+        for name in sorted(sub.inputs()):
+            if name == "parameters" or name.startswith("params:"):
+                continue
+            location = dataset_location(catalog, name)
+            if location is None:
+                raise SettingsError(
+                    f"Input {name} of namespace {ns} has no storage location in the "
+                    f"{context.env or 'local'} catalog; a job can only read persisted "
+                    "datasets (declare it with a filepath/path)."
+                )
+            channel = name[len(ns) + 1 :] if name.startswith(f"{ns}.") else name
+            inputs.append(JobInput(dataset=name, channel=channel.replace(".", "-"), uri=location))
+        persisted = {}
+        for name in sorted(sub.all_outputs()):
+            location = dataset_location(catalog, name)
+            if location is not None:
+                persisted[name] = location
+            elif name in rest.inputs():
+                raise SettingsError(
+                    f"{name} is written in namespace {ns}'s job and read by a driver node, "
+                    "but it is not persisted: give it a filepath in the catalog."
+                )
+        if not persisted:
+            raise SettingsError(f"Namespace {ns} writes no persisted dataset; nothing to keep.")
+        output_uri = common_folder(list(persisted.values()))
+        outputs = {n: loc[len(output_uri) + 1 :] for n, loc in persisted.items()}
+        spec = JobSpec(
+            namespace=ns,
+            nodes=tuple(n.name for n in sub.nodes),
+            inputs=tuple(inputs),
+            output_uri=output_uri,
+            outputs=outputs,
+            params=dict(context.runtime_params),
+        )
+        check_container_paths(spec, container, settings)
+        specs.append(spec)
+    return specs
+
+
+def plan_combine_job(
+    rest: Pipeline, specs: list[JobSpec], catalog, context: RunContext, settings
+) -> JobSpec:
+    """The job running the non-namespaced nodes (``combine=job``).
+
+    Its one input is the common parent of the output prefixes of the groups it
+    reads, staged at ``<input>/groups`` with the relative layout kept (one channel
+    whatever the number of groups: a job takes at most 10 inputs); its output
+    prefix is the common folder of the nodes' persisted outputs. The container
+    catalog is resolved with ``waveshard_job=combine`` and checked against both.
+    """
+    if any(s.namespace == COMBINE_JOB for s in specs):
+        raise SettingsError(
+            f"combine=job needs the job name {COMBINE_JOB!r}, which is also a namespace; "
+            "use combine=driver."
+        )
+    producer = {name: spec for spec in specs for name in spec.outputs}
+    read: dict[str, str] = {}
+    for name in sorted(rest.inputs()):
+        if name == "parameters" or name.startswith("params:"):
+            continue
+        if name not in producer:
+            raise SettingsError(
+                f"combine=job: the non-namespaced nodes read {name}, which no namespace's "
+                "job writes; the combine job can only read the groups' outputs. Use "
+                "combine=driver."
+            )
+        read[name] = dataset_location(catalog, name) or ""
+    if not read:
+        raise SettingsError("combine=job: the non-namespaced nodes read no group output.")
+    root = common_folder(sorted({producer[n].output_uri for n in read}))
+    inputs = {
+        name: f"{INPUT_ROOT}/{COMBINE_CHANNEL}/{location[len(root) + 1 :]}"
+        for name, location in read.items()
+    }
+    persisted = {}
+    for name in sorted(rest.all_outputs()):
+        location = dataset_location(catalog, name)
+        if location is not None:
+            persisted[name] = location
+    if not persisted:
+        raise SettingsError("combine=job: the non-namespaced nodes write no persisted dataset.")
+    output_uri = common_folder(list(persisted.values()))
+    params = {**context.runtime_params, JOB_KIND_PARAM: COMBINE_JOB}
+    spec = JobSpec(
+        namespace=COMBINE_JOB,
+        nodes=tuple(n.name for n in rest.nodes),
+        inputs=(JobInput(dataset=COMBINE_CHANNEL, channel=COMBINE_CHANNEL, uri=root),),
+        output_uri=output_uri,
+        outputs={n: loc[len(output_uri) + 1 :] for n, loc in persisted.items()},
+        params=params,
+    )
+    check_container_paths(spec, container_catalog(context, settings, params), settings, inputs)
+    return spec
+
+
+def container_catalog(
+    context: RunContext, settings: ProcessingSettings, params: dict[str, Any] | None = None
+):
+    """Config resolver of the container environment, with /opt/ml/processing as root.
+
+    Args:
+        params: Runtime parameters of the job (default: the run's).
+    """
+    from kedro.io.catalog_config_resolver import CatalogConfigResolver
+
+    from waveshard import config
+
+    env_dir = context.conf_source / settings.container_env
+    if not env_dir.is_dir():
+        raise SettingsError(
+            f"Container environment conf/{settings.container_env} not found: create it "
+            "(see docs/sagemaker.md) or set container_env in processing.yml."
+        )
+    catalog = config.read(
+        "catalog",
+        env=settings.container_env,
+        conf_source=context.conf_source,
+        runtime_params={
+            **(context.runtime_params if params is None else params),
+            "processing_root": PROCESSING_ROOT,
+        },
+    )
+    return CatalogConfigResolver(catalog)
+
+
+def check_container_paths(
+    spec: JobSpec, resolver, settings, inputs: dict[str, str] | None = None
+) -> None:
+    """Each input/output must sit where the job stages/uploads it in the container.
+
+    Args:
+        inputs: Dataset → container path of its input (default: one channel per
+            input dataset, at the channel's folder).
+    """
+
+    def where(name: str) -> str | None:
+        config = resolver.config.get(name) or resolver.resolve_pattern(name)
+        value = config.get("filepath") or config.get("path")
+        return None if value is None else str(value).rstrip("/")
+
+    expected = (
+        dict(inputs) if inputs is not None else {i.dataset: i.local_path for i in spec.inputs}
+    )
+    expected.update({n: f"{OUTPUT_ROOT}/{rel}" for n, rel in spec.outputs.items()})
+    for name, path in expected.items():
+        actual = where(name)
+        if actual != path:
+            staged = "; ".join(f"{i.uri} → {i.local_path}" for i in spec.inputs)
+            raise SettingsError(
+                f"In conf/{settings.container_env}/catalog.yml, {name} must be at {path} "
+                f"in {spec.namespace}'s job (it stages {staged or 'no input'} and uploads "
+                f"{OUTPUT_ROOT} to {spec.output_uri}), but it resolves to {actual}."
+            )
+
+
+def volume_size(input_bytes: int, namespace: str, settings: ProcessingSettings) -> int:
+    """A job's volume: the setting, or sized from its inputs when it is null.
+
+    Raises:
+        SettingsError: The setting cannot hold what the job copies to its volume.
+    """
+    needed = volume_for(input_bytes)
+    if settings.volume_size_gb is None:
+        return needed
+    if settings.volume_size_gb * 1e9 < input_bytes:
+        raise SettingsError(
+            f"volume_size_gb={settings.volume_size_gb} cannot hold the "
+            f"{input_bytes / 1e9:.1f} GB that {namespace}'s job copies to its "
+            f"volume (File mode): set volume_size_gb to at least {needed} or to null "
+            "(sized per job) in conf/aws/processing.yml or --runner-params."
+        )
+    return settings.volume_size_gb

@@ -1,0 +1,143 @@
+"""What the runner shows: the dry-run plan, the live status table and the summary."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+
+from waveshard.runners import pricing
+from waveshard.runners.backends import elapsed
+from waveshard.runners.scheduler import JobRun
+from waveshard.runners.settings import ProcessingSettings
+
+
+def show(renderable) -> None:
+    """Print a table or text, wide enough not to wrap job names."""
+    from rich.console import Console
+
+    Console(width=160).print(renderable)
+
+
+def live(settings: ProcessingSettings):
+    """A context giving ``update(table)``: a live table in a terminal, else nothing."""
+    from rich.console import Console
+    from rich.live import Live
+
+    console = Console(stderr=True)
+    if settings.live and console.is_terminal:
+        return Live(console=console, refresh_per_second=2)
+
+    class _Quiet:
+        def update(self, _):
+            pass
+
+    return nullcontext(_Quiet())
+
+
+def status_table(jobs: list[JobRun]):
+    """One row per job: namespace, job name, status, elapsed, records, bytes."""
+    from rich.table import Table
+
+    table = Table(title="Processing jobs")
+    for column in ("namespace", "job", "status", "elapsed", "records", "bytes"):
+        table.add_column(column)
+    for job in jobs:
+        state = job.state
+        if job.skipped:
+            status, took = "skipped", ""
+        else:
+            status = state.status if state else job.outcome
+            took = pricing.format_seconds(elapsed(state)) if state else ""
+        table.add_row(
+            job.spec.namespace,
+            job.name,
+            status,
+            took,
+            str(job.records),
+            pricing.format_bytes(job.input_bytes),
+        )
+    return table
+
+
+def print_plan(jobs: list[JobRun], settings: ProcessingSettings, rates) -> None:
+    """The dry-run plan: per namespace records, bytes, instance, runtime and cost; totals."""
+    from rich.table import Table
+
+    rate = rates.get(settings.instance_type)
+    source = rate.source if rate else f"configured throughput_mb_s={settings.throughput_mb_s}"
+    table = Table(title=f"Plan (dry run, nothing submitted; backend={settings.backend})")
+    for column in (
+        "namespace",
+        "action",
+        "records",
+        "bytes",
+        "instance",
+        "est. runtime",
+        "est. cost",
+    ):
+        table.add_column(column)
+    total_s = total_cost = 0.0
+    total_bytes = total_records = 0
+    for job in jobs:
+        seconds = 0.0 if job.skipped else job.estimate_s * settings.instance_count
+        value = pricing.cost(settings.prices, settings.instance_type, seconds)
+        total_s += seconds
+        total_cost += value or 0.0
+        total_bytes += job.input_bytes
+        total_records += job.records
+        table.add_row(
+            job.spec.namespace,
+            "skip (complete)"
+            if job.skipped
+            else "run (est. > max_runtime_s!)"
+            if job.estimate_s > settings.max_runtime_s
+            else "run",
+            str(job.records),
+            pricing.format_bytes(job.input_bytes),
+            f"{settings.instance_count} × {settings.instance_type}, "
+            f"{job.spec.volume_size_gb or settings.volume_size_gb} GB",
+            "-" if job.skipped else pricing.format_seconds(job.estimate_s),
+            "-" if job.skipped else pricing.format_cost(value),
+        )
+    table.add_row(
+        "TOTAL",
+        f"{sum(not j.skipped for j in jobs)} job(s)",
+        str(total_records),
+        pricing.format_bytes(total_bytes),
+        "",
+        f"{pricing.format_seconds(total_s)} instance-time",
+        pricing.format_cost(total_cost),
+    )
+    show(table)
+    show(
+        f"Runtime estimate: {settings.startup_s:.0f} s start-up + bytes at {source}; "
+        f"at most {settings.max_concurrent_jobs} job(s) at a time."
+    )
+
+
+def print_summary(jobs: list[JobRun], settings: ProcessingSettings) -> None:
+    """Per-namespace outcome, total instance-seconds and estimated cost."""
+    from rich.table import Table
+
+    table = Table(title="Processing jobs: summary")
+    for column in ("namespace", "job", "outcome", "instance-s", "cost", "detail / logs"):
+        table.add_column(column, overflow="fold")
+    total = 0.0
+    for job in jobs:
+        total += job.instance_seconds
+        table.add_row(
+            job.spec.namespace,
+            job.name or "-",
+            job.outcome,
+            f"{job.instance_seconds:.0f}",
+            pricing.format_cost(
+                pricing.cost(settings.prices, settings.instance_type, job.instance_seconds)
+            ),
+            job.reason or job.log_link,
+        )
+    show(table)
+    estimate = pricing.cost(settings.prices, settings.instance_type, total)
+    show(
+        f"Total: {total:.0f} instance-seconds, estimated cost "
+        f"{pricing.format_cost(estimate)} ({settings.instance_type}, backend="
+        f"{settings.backend})."
+    )
