@@ -133,6 +133,7 @@ def test_e_dry_run_submits_nothing_and_prints_a_plan(moto, tmp_path: Path) -> No
     )
     assert result.code == 0, result.output[-4000:]
     assert "Plan (dry run" in result.output
+    assert f"backend=sagemaker  region=us-east-1  role={ROLE}  image={IMAGE}" in result.output
     for group in ("group_30", "group_31"):
         assert re.search(rf"{group}\s+│\s+run\s+│\s+2\s+│", result.output), result.output
     assert "TOTAL" in result.output and "$" in result.output
@@ -316,3 +317,42 @@ def test_g_combine_job_equals_the_driver_combine(moto, local_run, tmp_path: Path
     assert again.code == 0, again.output[-4000:]
     assert len(re.findall(r"(group_3[01]|combine)\s+│\s+-\s+│\s+skipped", again.output)) == 3
     assert len(list(tmp_path.glob("ws-*"))) == 3
+
+
+def test_h_local_timings_do_not_feed_the_sagemaker_plan(moto, local_run) -> None:
+    first, _, _ = local_run
+    assert first.code == 0
+    marker = json.loads(
+        get_bytes(moto, OUT_BUCKET, "b/02_intermediate/groups/30/_waveshard_complete_group_30.json")
+    )
+    assert (marker["backend"], marker["instance_type"]) == ("local", "ml.m5.xlarge")
+    plan = kedro_run(
+        [
+            "--env",
+            "aws",
+            *_out("b"),
+            *runner_args(
+                backend="sagemaker", dry_run="true", role_arn=ROLE, image_uri=IMAGE, force="true"
+            ),
+        ],
+        env=_env(moto),
+    )
+    assert plan.code == 0, plan.output[-3000:]
+    footer = " ".join(plan.output.split())
+    assert "configured throughput_mb_s=20 (no completed sagemaker job on ml.m5.xlarge" in footer
+    assert "not used, other backend/instance: local on ml.m5.xlarge" in footer
+
+
+def test_i_missing_sagemaker_settings_stop_the_run_before_anything_is_skipped(
+    moto, local_run
+) -> None:
+    first, _, _ = local_run
+    assert first.code == 0
+    keys = list_keys(moto, OUT_BUCKET)
+    result = kedro_run(
+        ["--env", "aws", *_out("b"), *runner_args(backend="sagemaker")], env=_env(moto)
+    )
+    assert result.code != 0
+    assert "Error: Setting(s) role_arn, image_uri missing for backend=sagemaker" in result.output
+    assert "skipped" not in result.output and "Traceback" not in result.output
+    assert list_keys(moto, OUT_BUCKET) == keys

@@ -105,6 +105,8 @@ def run_job(args: argparse.Namespace) -> dict:
         "nodes": nodes,
         "seconds": round(seconds, 3),
         "input_bytes": _input_bytes(processing_root / "input"),
+        # Whose timings these are: estimates use only rates of the same backend and type.
+        "backend": os.environ.get("WAVESHARD_BACKEND", ""),
         "instance_type": os.environ.get("WAVESHARD_INSTANCE_TYPE", ""),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }

@@ -14,26 +14,48 @@ class Rate:
     source: str
 
 
-def measured_rates(markers: list[dict[str, Any]]) -> dict[str, Rate]:
-    """Throughput per instance type from earlier jobs' completion markers.
+def measured_rates(markers: list[dict[str, Any]]) -> dict[tuple[str, str], Rate]:
+    """Throughput per (backend, instance type) from earlier jobs' completion markers.
 
-    Each marker records the bytes its job read and the seconds its Kedro run
-    took; the rate of an instance type is their ratio over all markers.
+    Each marker records the backend and instance type its job ran on, the bytes
+    it read and the seconds its Kedro run took; a rate is their ratio over all
+    markers of that backend and instance type. A laptop's timings under the
+    local backend never stand for a SageMaker instance's, so markers without a
+    backend (written before markers recorded it) count for none.
     """
-    totals: dict[str, list[float]] = {}
+    totals: dict[tuple[str, str], list[float]] = {}
     for marker in markers:
         seconds = float(marker.get("seconds") or 0)
         size = float(marker.get("input_bytes") or 0)
-        kind = marker.get("instance_type")
-        if kind and seconds > 0 and size > 0:
-            acc = totals.setdefault(kind, [0.0, 0.0, 0])
+        key = (marker.get("backend") or "", marker.get("instance_type") or "")
+        if all(key) and seconds > 0 and size > 0:
+            acc = totals.setdefault(key, [0.0, 0.0, 0])
             acc[0] += size
             acc[1] += seconds
             acc[2] += 1
     return {
-        kind: Rate(size / seconds, f"measured over {int(n)} job(s)")
-        for kind, (size, seconds, n) in totals.items()
+        key: Rate(size / seconds, f"measured over {int(n)} {key[0]} job(s) on {key[1]}")
+        for key, (size, seconds, n) in totals.items()
     }
+
+
+def rate_for(rates: dict[tuple[str, str], Rate], settings) -> Rate:
+    """The rate estimates use for this run's backend and instance type, and where it is from.
+
+    The measured one of the same backend and instance type, else the configured
+    ``throughput_mb_s``.
+    """
+    measured = rates.get((settings.backend, settings.instance_type))
+    if measured:
+        return measured
+    others = sorted(f"{b} on {t}" for b, t in rates)
+    source = (
+        f"configured throughput_mb_s={settings.throughput_mb_s:g} (no completed "
+        f"{settings.backend} job on {settings.instance_type} has measured one yet"
+        + (f"; not used, other backend/instance: {', '.join(others)}" if others else "")
+        + ")"
+    )
+    return Rate(settings.throughput_mb_s * 1e6, source)
 
 
 def hourly_price(prices: dict[str, float], instance_type: str) -> float | None:
@@ -66,8 +88,6 @@ def format_seconds(s: float) -> str:
     return f"{h}h{m:02d}m{sec:02d}s" if h else f"{m}m{sec:02d}s"
 
 
-def estimate_seconds(nbytes: int, settings, rates: dict[str, Rate]) -> float:
-    """A job's runtime: start-up, then its input at the measured (or configured) rate."""
-    rate = rates.get(settings.instance_type)
-    per_s = rate.bytes_per_s if rate else settings.throughput_mb_s * 1e6
-    return settings.startup_s + nbytes / max(per_s, 1.0)
+def estimate_seconds(nbytes: int, settings, rate: Rate) -> float:
+    """A job's runtime: start-up, then its input at ``rate``."""
+    return settings.startup_s + nbytes / max(rate.bytes_per_s, 1.0)

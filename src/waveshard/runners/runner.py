@@ -44,7 +44,7 @@ from waveshard.runners.planning import (
     volume_size,
 )
 from waveshard.runners.scheduler import JobRun, Scheduler
-from waveshard.runners.settings import ProcessingSettings, SettingsError, load_settings
+from waveshard.runners.settings import ProcessingSettings, load_settings, unknown_names_error
 from waveshard.runners.shipping import build_artefacts, upload_artefacts
 
 logger = logging.getLogger(__name__)
@@ -94,10 +94,7 @@ class ProcessingJobRunner(AbstractRunner):
         super().__init__(is_async=is_async)
         unknown = sorted(set(more_settings) - set(ProcessingSettings.names()))
         if unknown:
-            raise SettingsError(
-                f"Unknown --runner-params {unknown}: valid names are "
-                f"{', '.join(ProcessingSettings.names())}."
-            )
+            raise unknown_names_error(unknown, "--runner-params")
         self._env = env
         self._overrides = {
             "backend": backend,
@@ -134,6 +131,11 @@ class ProcessingJobRunner(AbstractRunner):
         settings = load_settings(
             env=context.env, conf_source=context.conf_source, overrides=self._overrides
         )
+        # Before anything is planned, skipped, uploaded or submitted.
+        settings = settings.checked(
+            default_region=_default_region() if settings.backend == "sagemaker" else None,
+            submitting=not settings.dry_run,
+        )
         namespaces, rest = split_by_namespace(pipeline)
         if not namespaces:
             logger.info("No namespaced nodes: running everything in the driver.")
@@ -163,9 +165,9 @@ class ProcessingJobRunner(AbstractRunner):
 
         jobs = [fingerprinted(spec) for spec in specs]
         self.jobs = list(jobs)
-        rates = inspect_jobs(jobs, settings)
+        rate = inspect_jobs(jobs, settings)
         if settings.dry_run:
-            tables.print_plan(jobs, settings, rates)
+            tables.print_plan(jobs, settings, rate)
             if combine_spec is not None:
                 tables.show(
                     "combine=job: the non-namespaced nodes run as one more job after these."
@@ -176,9 +178,13 @@ class ProcessingJobRunner(AbstractRunner):
 
         def run_jobs(batch: list[JobRun]) -> None:
             if not made:
-                settings.validate_for_submission()
                 code_uri = upload_artefacts(artefacts, settings)
-                env = {**forwarded, "WAVESHARD_INSTANCE_TYPE": settings.instance_type}
+                env = {
+                    **forwarded,
+                    # Recorded in the completion marker: whose timings it holds.
+                    "WAVESHARD_BACKEND": settings.backend,
+                    "WAVESHARD_INSTANCE_TYPE": settings.instance_type,
+                }
 
                 def build(job: JobRun, name: str) -> dict[str, Any]:
                     return build_request(
@@ -284,11 +290,19 @@ class ProcessingJobRunner(AbstractRunner):
         super()._run(rest, catalog, hook_manager, run_id)
 
 
-def inspect_jobs(jobs: list[JobRun], settings: ProcessingSettings) -> dict[str, pricing.Rate]:
+def _default_region() -> str | None:
+    """The region boto3 would use: AWS_REGION / AWS_DEFAULT_REGION or the profile's."""
+    import boto3
+
+    return boto3.session.Session().region_name
+
+
+def inspect_jobs(jobs: list[JobRun], settings: ProcessingSettings) -> pricing.Rate:
     """Mark complete jobs skipped, size every job's input, estimate its runtime.
 
     Returns:
-        The throughput measured by earlier jobs, per instance type.
+        The throughput the estimates used (measured on this backend and instance
+        type by earlier jobs, or configured), with where it comes from.
     """
     seen = []
     for job in jobs:
@@ -302,9 +316,9 @@ def inspect_jobs(jobs: list[JobRun], settings: ProcessingSettings) -> dict[str, 
             listing = storage.list_prefix(item.uri)
             job.records += listing.entries
             job.input_bytes += listing.bytes
-    rates = pricing.measured_rates(seen)
+    rate = pricing.rate_for(pricing.measured_rates(seen), settings)
     for job in jobs:
-        job.estimate_s = pricing.estimate_seconds(job.input_bytes, settings, rates)
+        job.estimate_s = pricing.estimate_seconds(job.input_bytes, settings, rate)
         size = volume_size(job.input_bytes, job.spec.namespace, settings)
         job.spec = dataclasses.replace(job.spec, volume_size_gb=size)
-    return rates
+    return rate

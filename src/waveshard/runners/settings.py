@@ -11,15 +11,53 @@ an environment changes; a test checks that the comments match this class.
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import click
+
 BACKENDS = ("sagemaker", "local")
 COMBINE_MODES = ("driver", "job")
+#: Seconds between two describes of a running job (first, and at most while nothing
+#: changes), per backend: SageMaker's API is rate-limited and jobs take minutes;
+#: local subprocesses are watched closely.
+POLL_DEFAULTS = {"sagemaker": (15.0, 120.0), "local": (0.2, 2.0)}
+
+#: An IAM role ARN (any partition).
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+#: An image in ECR, whose host names its region.
+ECR_IMAGE = re.compile(
+    r"^\d{12}\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/"
+    r"[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})?$"
+)
+#: Any registry/repository[:tag|@digest] reference.
+IMAGE = re.compile(
+    r"^[a-z0-9.-]+(?::\d+)?/[a-z0-9]+(?:[._/-][a-z0-9]+)*"
+    r"(?::[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})?$"
+)
+REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
 
 
-class SettingsError(ValueError):
-    """A job setting is missing or invalid; the message names the setting and the fix."""
+class SettingsError(click.ClickException, ValueError):
+    """A job setting is missing or invalid; the message names the setting and the fix.
+
+    A ``click.ClickException`` so that ``kedro run`` prints it as one ``Error: ...``
+    line, as it does the storage checks, instead of a traceback.
+    """
+
+
+def unknown_names_error(unknown: list[str], where: str) -> SettingsError:
+    """The error for misspelt setting names, with the closest valid name of each."""
+    names = ProcessingSettings.names()
+    hints = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+        hints.append(f"{name} (did you mean {close[0]}?)" if close else name)
+    return SettingsError(
+        f"Unknown {where}: {', '.join(hints)}. Valid names are listed in conf/aws/processing.yml."
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,8 +92,8 @@ class ProcessingSettings:
     dry_run: bool = False
     force: bool = False
     allow_partial: bool = False
-    poll_initial_s: float = 15.0
-    poll_max_s: float = 120.0
+    poll_initial_s: float | None = None
+    poll_max_s: float | None = None
     startup_s: float = 240.0
     throughput_mb_s: float = 20.0
     prices: dict[str, float] = field(default_factory=dict)
@@ -91,15 +129,16 @@ class ProcessingSettings:
         fields = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(merged) - set(fields))
         if unknown:
-            raise SettingsError(
-                f"Unknown processing setting(s) {unknown}: check the spelling in "
-                f"conf/<env>/processing.yml or --runner-params; valid names are "
-                f"{', '.join(sorted(fields))}."
-            )
+            raise unknown_names_error(unknown, "processing setting(s) in processing.yml")
         values = {k: _coerce(k, v, fields[k]) for k, v in merged.items()}
         settings = cls(**values)
         settings.validate_common()
-        return settings
+        first, most = POLL_DEFAULTS[settings.backend]
+        return dataclasses.replace(
+            settings,
+            poll_initial_s=first if settings.poll_initial_s is None else settings.poll_initial_s,
+            poll_max_s=most if settings.poll_max_s is None else settings.poll_max_s,
+        )
 
     def validate_common(self) -> None:
         """Checks that hold for every backend."""
@@ -118,18 +157,74 @@ class ProcessingSettings:
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1, got {getattr(self, name)}.")
 
-    def validate_for_submission(self) -> None:
-        """Checks needed before anything is sent to SageMaker."""
-        if self.backend != "sagemaker":
-            return
-        missing = [n for n in ("role_arn", "image_uri", "code_uri") if not getattr(self, n)]
-        if missing:
+    def checked(self, *, default_region: str | None, submitting: bool) -> ProcessingSettings:
+        """These settings checked for their backend, with the jobs' region resolved.
+
+        Runs before anything is uploaded, submitted or skipped. The shapes of the
+        role ARN, image URI and region are checked whenever they are set; a
+        submission to SageMaker also needs them (a dry run only shows what is
+        missing). The jobs run in ``region``, else ``default_region`` (the AWS
+        environment or profile), else the region of an ECR image; an ECR image
+        in another region than the jobs' is an error, never a silent drift.
+
+        Args:
+            default_region: The region boto3 would use (environment, profile).
+            submitting: Jobs will be submitted (not a dry run).
+
+        Returns:
+            The settings, ``region`` filled in for backend=sagemaker.
+
+        Raises:
+            SettingsError: One line naming the setting and the fix.
+        """
+        if self.role_arn and not ROLE_ARN.match(self.role_arn):
             raise SettingsError(
-                f"Setting(s) {', '.join(missing)} missing for backend=sagemaker: set them in "
-                "conf/aws/processing.yml or pass --runner-params "
-                + ",".join(f"{n}=..." for n in missing)
-                + "."
+                f"role_arn={self.role_arn!r} is not an IAM role ARN: expected "
+                "arn:aws:iam::<12-digit account>:role/<name>, e.g. "
+                "role_arn=arn:aws:iam::123456789012:role/waveshard-processing."
             )
+        if self.image_uri and not IMAGE.match(self.image_uri):
+            raise SettingsError(
+                f"image_uri={self.image_uri!r} is not an image reference: expected "
+                "<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> (see "
+                "docs/sagemaker.md, 'image')."
+            )
+        if self.region and not REGION.match(self.region):
+            raise SettingsError(
+                f"region={self.region!r} is not an AWS region name (e.g. eu-west-1)."
+            )
+        if self.backend != "sagemaker":
+            return self
+        if submitting:
+            missing = [n for n in ("role_arn", "image_uri", "code_uri") if not getattr(self, n)]
+            if missing:
+                raise SettingsError(
+                    f"Setting(s) {', '.join(missing)} missing for backend=sagemaker: set "
+                    "them in conf/aws/processing.yml or pass --runner-params "
+                    + ",".join(f"{n}=..." for n in missing)
+                    + " (or backend=local to try the jobs on this machine)."
+                )
+        ecr = ECR_IMAGE.match(self.image_uri or "")
+        image_region = ecr["region"] if ecr else None
+        if image_region and self.region and image_region != self.region:
+            raise SettingsError(
+                f"image_uri is in {image_region} but region={self.region}: jobs pull "
+                f"their image in their own region. Push the image to {self.region} or "
+                f"set region={image_region}."
+            )
+        if image_region and not self.region and default_region not in (None, image_region):
+            raise SettingsError(
+                f"Jobs would start in {default_region} (AWS_DEFAULT_REGION or the AWS "
+                f"profile) but image_uri is in {image_region}: pass region={image_region} "
+                "(--runner-params or processing.yml)."
+            )
+        region = self.region or default_region or image_region
+        if region is None and submitting:
+            raise SettingsError(
+                "No AWS region for the jobs: pass region=<region of your image>, e.g. "
+                "--runner-params region=eu-west-1."
+            )
+        return dataclasses.replace(self, region=region)
 
 
 def load_settings(*, env: str | None, conf_source, overrides: dict[str, Any]) -> ProcessingSettings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import nullcontext
 
 from waveshard.runners import pricing
@@ -11,7 +12,10 @@ from waveshard.runners.settings import ProcessingSettings
 
 
 def show(renderable) -> None:
-    """Print a table or text, wide enough not to wrap job names."""
+    """Print a table (wide enough not to wrap job names) or a line of text (never wrapped)."""
+    if isinstance(renderable, str):
+        print(renderable, flush=True)
+        return
     from rich.console import Console
 
     Console(width=160).print(renderable)
@@ -46,7 +50,7 @@ def status_table(jobs: list[JobRun]):
             status, took = "skipped", ""
         else:
             status = state.status if state else job.outcome
-            took = pricing.format_seconds(elapsed(state)) if state else ""
+            took = _elapsed(job)
         table.add_row(
             job.spec.namespace,
             job.name,
@@ -58,12 +62,31 @@ def status_table(jobs: list[JobRun]):
     return table
 
 
-def print_plan(jobs: list[JobRun], settings: ProcessingSettings, rates) -> None:
+def where_jobs_run(settings: ProcessingSettings) -> str:
+    """Backend, and for SageMaker the region, role and image the jobs would get."""
+    if settings.backend != "sagemaker":
+        return f"backend={settings.backend} (this machine)"
+    missing = "not set (needed to submit)"
+    return (
+        f"backend=sagemaker  region={settings.region or missing}  "
+        f"role={settings.role_arn or missing}  image={settings.image_uri or missing}"
+    )
+
+
+def _elapsed(job: JobRun) -> str:
+    """Time since the job started (as the backend says), or since it was submitted."""
+    if job.state is not None and job.state.started is not None:
+        return pricing.format_seconds(elapsed(job.state))
+    if job.outcome == "running":
+        return pricing.format_seconds(time.time() - job.submitted_at)
+    return ""
+
+
+def print_plan(jobs: list[JobRun], settings: ProcessingSettings, rate: pricing.Rate) -> None:
     """The dry-run plan: per namespace records, bytes, instance, runtime and cost; totals."""
     from rich.table import Table
 
-    rate = rates.get(settings.instance_type)
-    source = rate.source if rate else f"configured throughput_mb_s={settings.throughput_mb_s}"
+    show(f"Plan (dry run, nothing submitted): {where_jobs_run(settings)}")
     table = Table(title=f"Plan (dry run, nothing submitted; backend={settings.backend})")
     for column in (
         "namespace",
@@ -109,7 +132,8 @@ def print_plan(jobs: list[JobRun], settings: ProcessingSettings, rates) -> None:
     )
     show(table)
     show(
-        f"Runtime estimate: {settings.startup_s:.0f} s start-up + bytes at {source}; "
+        f"Runtime estimate: {settings.startup_s:.0f} s start-up + bytes at "
+        f"{rate.bytes_per_s / 1e6:,.1f} MB/s, {rate.source}; "
         f"at most {settings.max_concurrent_jobs} job(s) at a time."
     )
 

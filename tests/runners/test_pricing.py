@@ -1,0 +1,30 @@
+"""Rates for estimates: only from jobs of the same backend and instance type."""
+
+from __future__ import annotations
+
+from waveshard.runners import pricing
+from waveshard.runners.settings import ProcessingSettings
+
+LAPTOP = {"backend": "local", "instance_type": "ml.m5.xlarge", "seconds": 40, "input_bytes": 2e8}
+CLOUD = {"backend": "sagemaker", "instance_type": "ml.m5.xlarge", "seconds": 10, "input_bytes": 2e9}
+OLD = {"instance_type": "ml.m5.xlarge", "seconds": 1000, "input_bytes": 1e6}  # no backend
+
+
+def test_local_timings_never_feed_sagemaker_estimates() -> None:
+    sagemaker = ProcessingSettings(backend="sagemaker")
+    rate = pricing.rate_for(pricing.measured_rates([LAPTOP, OLD]), sagemaker)
+    assert rate.bytes_per_s == sagemaker.throughput_mb_s * 1e6
+    assert "configured throughput_mb_s=20" in rate.source
+    assert "not used, other backend/instance: local on ml.m5.xlarge" in rate.source
+    # a 670 GB group: the laptop's 5 MB/s would have said 37 hours
+    seconds = pricing.estimate_seconds(670 * 10**9, sagemaker, rate)
+    assert seconds < 10 * 3600
+
+
+def test_a_backends_own_jobs_measure_its_rate() -> None:
+    rates = pricing.measured_rates([LAPTOP, CLOUD, OLD])
+    sagemaker = pricing.rate_for(rates, ProcessingSettings(backend="sagemaker"))
+    assert sagemaker.bytes_per_s == 2e8
+    assert sagemaker.source == "measured over 1 sagemaker job(s) on ml.m5.xlarge"
+    local = pricing.rate_for(rates, ProcessingSettings(backend="local"))
+    assert local.bytes_per_s == 5e6
