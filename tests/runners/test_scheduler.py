@@ -76,3 +76,57 @@ def test_a_running_job_shows_its_elapsed_time_before_the_backend_reports_a_start
     console = Console(width=200, record=True)
     console.print(status_table([job]))
     assert "1m15s" in console.export_text() or "1m16s" in console.export_text()
+
+
+class Remembers:
+    """A backend that remembers earlier attempts (by name) and records creates."""
+
+    name = "fake"
+
+    def __init__(self, states: dict[str, JobState]) -> None:
+        self.states = dict(states)
+        self.created: list[str] = []
+
+    def describe(self, job_name: str) -> JobState | None:
+        return self.states.get(job_name)
+
+    def create(self, request: dict) -> None:
+        self.created.append(request["ProcessingJobName"])
+        self.states[request["ProcessingJobName"]] = JobState("InProgress")
+
+    def stop(self, job_name: str) -> None:
+        pass
+
+    def log_link(self, job_name: str) -> str:
+        return ""
+
+
+def test_a_completed_attempt_whose_outputs_are_gone_leads_to_the_next_attempt(
+    tmp_path: Path,
+) -> None:
+    from waveshard.runners.job_spec import job_name
+
+    job = _job(tmp_path)
+    first = job_name("ws", "g", job.spec.fingerprint, 1)
+    backend = Remembers({first: JobState("Completed")})  # its output folder is empty
+    scheduler = Scheduler(
+        backend,
+        ProcessingSettings.from_sources({"backend": "local"}),
+        build=lambda job, name: {"ProcessingJobName": name},
+    )
+    scheduler.submit(job)
+    assert backend.created == [job_name("ws", "g", job.spec.fingerprint, 2)]
+    assert job.outcome == "running"
+
+
+def test_local_job_state_is_kept_per_store(tmp_path: Path) -> None:
+    from waveshard.runners.backends import make_backend, store_scope
+
+    aws = store_scope({})
+    server = store_scope({"AWS_ENDPOINT_URL": "http://127.0.0.1:5000"})
+    other = store_scope({"AWS_ENDPOINT_URL": "http://127.0.0.1:5001"})
+    assert len({aws, server, other}) == 3
+    assert server == "store-127.0.0.1-5000"
+    settings = ProcessingSettings.from_sources({"backend": "local", "local_work_dir": tmp_path})
+    backend = make_backend(settings)
+    assert backend.work_dir.parent == tmp_path and backend.work_dir.name.startswith("store-")

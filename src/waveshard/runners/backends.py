@@ -108,6 +108,22 @@ def default_work_dir() -> str:
     return os.path.join(tempfile.gettempdir(), "waveshard-jobs")
 
 
+def store_scope(environ: dict[str, str] | None = None) -> str:
+    """A folder name for the S3 store this process talks to (its endpoint).
+
+    The local backend keeps its jobs' state per store: job names come from
+    fingerprints of S3 locations, which are the same on two stores (AWS and a
+    local S3 server, or two test servers), and a job of one store must never be
+    taken for a job of the other.
+    """
+    import os
+    import re
+
+    env = os.environ if environ is None else environ
+    endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or "aws"
+    return "store-" + re.sub(r"[^A-Za-z0-9.]+", "-", endpoint.split("://")[-1]).strip("-")
+
+
 def make_backend(settings, boto_session: Any | None = None) -> Backend:
     """The backend ``settings.backend`` names.
 
@@ -120,7 +136,8 @@ def make_backend(settings, boto_session: Any | None = None) -> Backend:
     if settings.backend == "local":
         from waveshard.runners.local_backend import LocalBackend
 
-        return LocalBackend(work_dir=Path(settings.local_work_dir or default_work_dir()))
+        base = Path(settings.local_work_dir or default_work_dir())
+        return LocalBackend(work_dir=base / store_scope())
     from waveshard.runners.sagemaker_backend import SageMakerBackend
 
     return SageMakerBackend(region=settings.region, boto_session=boto_session)

@@ -84,6 +84,34 @@ def common_folder(paths: list[str]) -> str:
     return posixpath.commonpath([f.replace("://", ":/") for f in folders]).replace(":/", "://", 1)
 
 
+#: Folder under the run's root holding what the runner ships: code, job files.
+WORK_FOLDER = "_waveshard"
+
+
+def run_root(pipeline: Pipeline, catalog) -> str:
+    """Where this run writes: the ``output_root`` parameter if the project has one,
+    else the common folder of every dataset the pipeline persists.
+
+    The code and the job files go under it (``<root>/_waveshard/``), so a run
+    pointed at another bucket with ``--params output_root=...`` needs nothing of
+    the default bucket.
+    """
+    try:
+        value = catalog.load("params:output_root")
+    except Exception:  # a project without the parameter
+        value = None
+    if value:
+        return str(value).rstrip("/")
+    locations = [dataset_location(catalog, n) for n in sorted(pipeline.all_outputs())]
+    locations = [loc for loc in locations if loc]
+    if not locations:
+        raise SettingsError(
+            "The pipeline persists no dataset, so the runner has nowhere to put the jobs' "
+            "code: set code_uri."
+        )
+    return common_folder(locations)
+
+
 def plan_jobs(
     namespaces: dict[str, Pipeline],
     rest: Pipeline,

@@ -40,12 +40,13 @@ from waveshard.runners.partial import (
 from waveshard.runners.planning import (
     plan_combine_job,
     plan_jobs,
+    run_root,
     split_by_namespace,
     volume_size,
 )
 from waveshard.runners.scheduler import JobRun, Scheduler
 from waveshard.runners.settings import ProcessingSettings, load_settings, unknown_names_error
-from waveshard.runners.shipping import build_artefacts, upload_artefacts
+from waveshard.runners.shipping import build_artefacts, code_base, upload_artefacts
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +149,7 @@ class ProcessingJobRunner(AbstractRunner):
         combine_spec = None
         if settings.combine == "job" and rest.nodes:
             combine_spec = plan_combine_job(rest, specs, catalog, context, settings)
+        code_prefix = code_base(settings, run_root(pipeline, catalog))
         artefacts = build_artefacts(context, package, settings)
         forwarded = {k: os.environ[k] for k in settings.forward_env if k in os.environ}
 
@@ -178,7 +180,7 @@ class ProcessingJobRunner(AbstractRunner):
 
         def run_jobs(batch: list[JobRun]) -> None:
             if not made:
-                code_uri = upload_artefacts(artefacts, settings)
+                code_uri = upload_artefacts(artefacts, code_prefix)
                 env = {
                     **forwarded,
                     # Recorded in the completion marker: whose timings it holds.
@@ -209,7 +211,20 @@ class ProcessingJobRunner(AbstractRunner):
                 finally:
                     self.requests = list(scheduler.requests)
 
-        todo = [j for j in jobs if not j.skipped]
+        empty = [j for j in jobs if j.empty]
+        if empty:
+            # Nothing to read: the nodes write their (empty) outputs here, no job is paid.
+            logger.info(
+                "No input objects for %s: no job; their nodes run in the driver.",
+                ", ".join(j.spec.namespace for j in empty),
+            )
+            super()._run(
+                Pipeline([namespaces[j.spec.namespace] for j in empty]),
+                catalog,
+                hook_manager,
+                run_id,
+            )
+        todo = [j for j in jobs if not j.skipped and not j.empty]
         if todo:
             run_jobs(todo)
         failed = [j for j in jobs if j.outcome == "failed"]
@@ -315,7 +330,10 @@ def inspect_jobs(jobs: list[JobRun], settings: ProcessingSettings) -> pricing.Ra
         for item in job.spec.inputs:
             listing = storage.list_prefix(item.uri)
             job.records += listing.entries
+            job.files += listing.files
             job.input_bytes += listing.bytes
+        if job.spec.inputs and job.files == 0 and not job.skipped:
+            job.outcome, job.reason = "empty", "no input objects: no job, ran in the driver"
     rate = pricing.rate_for(pricing.measured_rates(seen), settings)
     for job in jobs:
         job.estimate_s = pricing.estimate_seconds(job.input_bytes, settings, rate)

@@ -30,12 +30,15 @@ class JobRun:
     """One job through the run: its spec, what it reads, and what became of it.
 
     Attributes:
-        outcome: ``pending``, ``running``, ``skipped``, ``completed`` or ``failed``.
+        outcome: ``pending``, ``running``, ``skipped`` (complete already), ``empty``
+            (nothing to read: no job), ``completed`` or ``failed``.
         created: This run created the job (so Ctrl-C stops it).
+        files: Input objects of the job.
     """
 
     spec: JobSpec
     records: int = 0
+    files: int = 0
     input_bytes: int = 0
     name: str = ""
     state: JobState | None = None
@@ -47,6 +50,11 @@ class JobRun:
     estimate_s: float = 0.0
     instance_seconds: float = 0.0
     submitted_at: float = field(default_factory=time.time)
+
+    @property
+    def empty(self) -> bool:
+        """The job would read nothing: it gets no job."""
+        return self.outcome == "empty"
 
 
 class Scheduler:
@@ -151,9 +159,9 @@ class Scheduler:
                     job.created = False
                     raise
                 break
-            if state.status in ("InProgress", "Stopping") or (
-                state.status == "Completed" and not self.settings.force
-            ):
+            running = state.status in ("InProgress", "Stopping")
+            done = state.status == "Completed" and not self.settings.force
+            if running or (done and self._marker_matches(spec)):
                 logger.info(
                     "Job %s exists (%s): following it instead of creating a new one.",
                     name,
@@ -161,6 +169,14 @@ class Scheduler:
                 )
                 job.state = state
                 break
+            if done:
+                # Its outputs were deleted (or never arrived): stale, not done.
+                logger.info(
+                    "Job %s completed earlier but its completion marker is gone: starting "
+                    "the next attempt.",
+                    name,
+                )
+            # Failed, stopped, stale or forced: the next attempt number.
         else:
             job.outcome, job.reason = "failed", f"{MAX_ATTEMPTS} attempts failed already"
             return
@@ -172,6 +188,11 @@ class Scheduler:
         if job.state is not None and job.state.status in TERMINAL:
             job.outcome = "done-before"
             self.finish(job)
+
+    @staticmethod
+    def _marker_matches(spec: JobSpec) -> bool:
+        found = markers.read_marker(spec.output_uri, spec.marker_name)
+        return markers.is_complete(found, spec.fingerprint)
 
     def finish(self, job: JobRun) -> None:
         """Record a terminal job's outcome: completed only with its completion marker."""

@@ -196,7 +196,7 @@ class ProcessingSettings:
         if self.backend != "sagemaker":
             return self
         if submitting:
-            missing = [n for n in ("role_arn", "image_uri", "code_uri") if not getattr(self, n)]
+            missing = [n for n in ("role_arn", "image_uri") if not getattr(self, n)]
             if missing:
                 raise SettingsError(
                     f"Setting(s) {', '.join(missing)} missing for backend=sagemaker: set "

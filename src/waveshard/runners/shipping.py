@@ -11,10 +11,11 @@ import tempfile
 from pathlib import Path
 
 from waveshard.runners import storage
-from waveshard.runners.backends import default_work_dir
 from waveshard.runners.context import RunContext
 from waveshard.runners.packaging import Artefacts, build_conf_archive, build_wheel
-from waveshard.runners.settings import ProcessingSettings
+from waveshard.runners.planning import WORK_FOLDER
+from waveshard.runners.settings import ProcessingSettings, SettingsError
+from waveshard.uris import is_s3
 
 logger = logging.getLogger(__name__)
 
@@ -35,11 +36,23 @@ def build_artefacts(context: RunContext, package: str, settings: ProcessingSetti
     return Artefacts(wheel_name, wheel, conf_name, conf)
 
 
-def upload_artefacts(artefacts: Artefacts, settings: ProcessingSettings) -> str:
-    """Upload wheel and conf once per content hash; return their prefix."""
-    base = settings.code_uri
-    if not base:
-        base = str(Path(settings.local_work_dir or default_work_dir()) / "code")
+def code_base(settings: ProcessingSettings, root: str) -> str:
+    """Where the code goes: ``code_uri``, else ``<run root>/_waveshard/code``.
+
+    Raises:
+        SettingsError: SageMaker jobs cannot read code from this machine.
+    """
+    base = settings.code_uri or storage.join(root, WORK_FOLDER, "code")
+    if settings.backend == "sagemaker" and not is_s3(base):
+        raise SettingsError(
+            f"The jobs' code would go to {base}, which SageMaker cannot read: run with "
+            "--env aws (outputs on S3) or set code_uri=s3://<bucket>/<prefix>."
+        )
+    return base
+
+
+def upload_artefacts(artefacts: Artefacts, base: str) -> str:
+    """Upload wheel and conf below ``base`` once per content hash; return their prefix."""
     uri = storage.join(base, artefacts.digest[:16])
     with tempfile.TemporaryDirectory() as tmp:
         for name, data in (

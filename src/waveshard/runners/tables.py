@@ -101,29 +101,34 @@ def print_plan(jobs: list[JobRun], settings: ProcessingSettings, rate: pricing.R
     total_s = total_cost = 0.0
     total_bytes = total_records = 0
     for job in jobs:
-        seconds = 0.0 if job.skipped else job.estimate_s * settings.instance_count
+        seconds = 0.0 if job.skipped or job.empty else job.estimate_s * settings.instance_count
         value = pricing.cost(settings.prices, settings.instance_type, seconds)
         total_s += seconds
         total_cost += value or 0.0
         total_bytes += job.input_bytes
         total_records += job.records
+        idle = job.skipped or job.empty
         table.add_row(
             job.spec.namespace,
             "skip (complete)"
             if job.skipped
+            else "empty (no job)"
+            if job.empty
             else "run (est. > max_runtime_s!)"
             if job.estimate_s > settings.max_runtime_s
             else "run",
             str(job.records),
             pricing.format_bytes(job.input_bytes),
-            f"{settings.instance_count} × {settings.instance_type}, "
+            "-"
+            if idle
+            else f"{settings.instance_count} × {settings.instance_type}, "
             f"{job.spec.volume_size_gb or settings.volume_size_gb} GB",
-            "-" if job.skipped else pricing.format_seconds(job.estimate_s),
-            "-" if job.skipped else pricing.format_cost(value),
+            "-" if idle else pricing.format_seconds(job.estimate_s),
+            "-" if idle else pricing.format_cost(value),
         )
     table.add_row(
         "TOTAL",
-        f"{sum(not j.skipped for j in jobs)} job(s)",
+        f"{sum(not j.skipped and not j.empty for j in jobs)} job(s)",
         str(total_records),
         pricing.format_bytes(total_bytes),
         "",
