@@ -93,12 +93,21 @@ def test_b_local_backend_equals_a_plain_local_run(moto, local_run, tmp_path: Pat
         theirs = (pd.read_parquet if rel.endswith(".parquet") else pd.read_csv)(plain / rel)
         assert len(ours) > 0 or rel.endswith("errors.csv")
         pd.testing.assert_frame_equal(ours, theirs, check_dtype=False)
-    # one job folder per group, each with the request it executed
-    requests = [json.loads(p.read_text()) for p in sorted(work.glob("store-*/ws-*/request.json"))]
-    assert [r["ProcessingInputs"][1]["S3Input"]["S3Uri"] for r in requests] == [
-        f"s3://{RAW_BUCKET}/{RAW_PREFIX}/30/",
-        f"s3://{RAW_BUCKET}/{RAW_PREFIX}/31/",
+    # one job folder per group, each with the request it executed: the raw group is
+    # streamed (no input copy), the job file says from where
+    folders = sorted(work.glob("store-*/ws-*"))
+    requests = [json.loads((f / "request.json").read_text()) for f in folders]
+    assert [[i["InputName"] for i in r["ProcessingInputs"]] for r in requests] == [
+        ["code", "job"],
+        ["code", "job"],
     ]
+    streamed = [
+        json.loads((f / "processing/input/job/job.json").read_text())["params"]["waveshard_inputs"][
+            "raw_records"
+        ]["uri"]
+        for f in folders
+    ]
+    assert streamed == [f"s3://{RAW_BUCKET}/{RAW_PREFIX}/30", f"s3://{RAW_BUCKET}/{RAW_PREFIX}/31"]
     keys = list_keys(moto, OUT_BUCKET, "b/02_intermediate/groups/30/")
     assert "b/02_intermediate/groups/30/_waveshard_complete_group_30.json" in keys
     # no job for the group without objects; its (empty) outputs come from the driver
@@ -119,7 +128,7 @@ def test_d_second_run_skips_completed_groups(moto, local_run) -> None:
     assert sorted(p.name for p in work.glob("store-*/ws-*")) == before  # no job ran
     assert len(re.findall(r"group_3[01]\s+│\s+-\s+│\s+skipped", again.output)) == 2
     # the combine step still ran
-    assert "Completed 5 out of 5 tasks" in again.output
+    assert "Running node: combine_segment_features" in again.output
 
 
 def test_e_dry_run_submits_nothing_and_prints_a_plan(moto, tmp_path: Path) -> None:
@@ -182,10 +191,16 @@ def test_a_sagemaker_backend_sends_one_job_per_group(moto, tmp_path: Path) -> No
         assert JOB_NAME_RE.match(request["ProcessingJobName"])
         assert len(request["ProcessingJobName"]) <= 63
         assert f"group-{group}" in request["ProcessingJobName"]
-        raw = next(i for i in request["ProcessingInputs"] if i["InputName"] == "raw_records")
-        assert raw["S3Input"]["S3Uri"] == f"s3://{RAW_BUCKET}/{RAW_PREFIX}/{group}/"
-        assert raw["S3Input"]["S3DataDistributionType"] == "FullyReplicated"
-        assert raw["S3Input"]["S3InputMode"] == "File"
+        # streamed: no raw-data input, no volume sized to it; the job file names the group
+        assert [i["InputName"] for i in request["ProcessingInputs"]] == ["code", "job"]
+        job_uri = request["ProcessingInputs"][1]["S3Input"]["S3Uri"]
+        assert job_uri.startswith(f"s3://{OUT_BUCKET}/a/_waveshard/jobs/group_{group}/")
+        job = json.loads(get_bytes(moto, OUT_BUCKET, job_uri.split("/", 3)[3] + "job.json"))
+        assert job["params"]["waveshard_inputs"] == {
+            "raw_records": {"uri": f"s3://{RAW_BUCKET}/{RAW_PREFIX}/{group}"}
+        }
+        assert request["ProcessingResources"]["ClusterConfig"]["VolumeSizeInGB"] == 10
+        assert max(len(a) for a in request["AppSpecification"]["ContainerArguments"]) <= 256
         output = request["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]
         assert output["S3Uri"] == f"s3://{OUT_BUCKET}/a/02_intermediate/groups/{group}/"
         assert request["ProcessingResources"]["ClusterConfig"]["InstanceType"] == "ml.c5.2xlarge"
@@ -330,7 +345,7 @@ def test_g_combine_job_equals_the_driver_combine(moto, local_run, tmp_path: Path
     # one more job, built like the groups' ones: the group outputs in, the output root out
     (folder,) = tmp_path.glob("store-*/ws-combine-*")
     request = json.loads((folder / "request.json").read_text())
-    assert [i["S3Input"]["S3Uri"] for i in request["ProcessingInputs"][1:]] == [
+    assert [i["S3Input"]["S3Uri"] for i in request["ProcessingInputs"][2:]] == [
         f"s3://{OUT_BUCKET}/g/02_intermediate/groups/"
     ]
     assert request["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"] == (
@@ -350,7 +365,11 @@ def test_h_local_timings_do_not_feed_the_sagemaker_plan(moto, local_run) -> None
     marker = json.loads(
         get_bytes(moto, OUT_BUCKET, "b/02_intermediate/groups/30/_waveshard_complete_group_30.json")
     )
-    assert (marker["backend"], marker["instance_type"]) == ("local", "ml.m5.xlarge")
+    assert (marker["backend"], marker["instance_type"], marker["input_mode"]) == (
+        "local",
+        "ml.m5.xlarge",
+        "stream",
+    )
     plan = kedro_run(
         [
             "--env",
@@ -365,7 +384,7 @@ def test_h_local_timings_do_not_feed_the_sagemaker_plan(moto, local_run) -> None
     assert plan.code == 0, plan.output[-3000:]
     footer = " ".join(plan.output.split())
     assert "configured throughput_mb_s=20 (no completed sagemaker job on ml.m5.xlarge" in footer
-    assert "not used, other backend/instance: local on ml.m5.xlarge" in footer
+    assert "not used, other backend/instance/mode: local on ml.m5.xlarge, stream mode" in footer
 
 
 def test_i_missing_sagemaker_settings_stop_the_run_before_anything_is_skipped(

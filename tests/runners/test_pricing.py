@@ -12,10 +12,12 @@ OLD = {"instance_type": "ml.m5.xlarge", "seconds": 1000, "input_bytes": 1e6}  # 
 
 def test_local_timings_never_feed_sagemaker_estimates() -> None:
     sagemaker = ProcessingSettings(backend="sagemaker")
-    rate = pricing.rate_for(pricing.measured_rates([LAPTOP, OLD]), sagemaker)
+    rate = pricing.rate_for(pricing.measured_rates([LAPTOP, OLD]), sagemaker, "file")
     assert rate.bytes_per_s == sagemaker.throughput_mb_s * 1e6
     assert "configured throughput_mb_s=20" in rate.source
-    assert "not used, other backend/instance: local on ml.m5.xlarge" in rate.source
+    assert "not used, other backend/instance/mode: local on ml.m5.xlarge, file mode" in (
+        rate.source
+    )
     # a 670 GB group: the laptop's 5 MB/s would have said 37 hours
     seconds = pricing.estimate_seconds(670 * 10**9, sagemaker, rate)
     assert seconds < 10 * 3600
@@ -23,8 +25,13 @@ def test_local_timings_never_feed_sagemaker_estimates() -> None:
 
 def test_a_backends_own_jobs_measure_its_rate() -> None:
     rates = pricing.measured_rates([LAPTOP, CLOUD, OLD])
-    sagemaker = pricing.rate_for(rates, ProcessingSettings(backend="sagemaker"))
+    sagemaker = pricing.rate_for(rates, ProcessingSettings(backend="sagemaker"), "file")
     assert sagemaker.bytes_per_s == 2e8
-    assert sagemaker.source == "measured over 1 sagemaker job(s) on ml.m5.xlarge"
-    local = pricing.rate_for(rates, ProcessingSettings(backend="local"))
+    assert sagemaker.source == "measured over 1 sagemaker job(s) on ml.m5.xlarge, file mode"
+    local = pricing.rate_for(rates, ProcessingSettings(backend="local"), "file")
     assert local.bytes_per_s == 5e6
+    # staging first and streaming are timed apart
+    streamed = {**CLOUD, "input_mode": "stream", "seconds": 4}
+    rates = pricing.measured_rates([CLOUD, streamed])
+    stream = pricing.rate_for(rates, ProcessingSettings(backend="sagemaker"), "stream")
+    assert stream.bytes_per_s == 5e8

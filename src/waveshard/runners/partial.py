@@ -29,7 +29,7 @@ class ProcessingJobsFailed(RuntimeError):
     """Some namespaces' jobs failed; the message holds the command that reruns them."""
 
 
-def partial_pipeline(rest: Pipeline, failed, catalog) -> Pipeline:
+def partial_pipeline(rest: Pipeline, failed, catalog, *, parts=None) -> Pipeline:
     """The driver nodes without the failed namespaces' datasets (allow_partial=true).
 
     Works for nodes that take their inputs as ``*args`` (e.g. a concatenation);
@@ -39,18 +39,19 @@ def partial_pipeline(rest: Pipeline, failed, catalog) -> Pipeline:
         rest: The non-namespaced nodes.
         failed: The failed jobs (:class:`~waveshard.runners.scheduler.JobRun`).
         catalog: The run's catalog.
+        parts: Datasets the other namespaces wrote in parts (see :mod:`parts`).
     """
     missing = sorted({n for j in failed for n in j.spec.outputs} & rest.inputs())
     try:
-        pipeline = read_in_parts(rest, catalog, {name: [] for name in missing})
+        pipeline = read_in_parts(rest, catalog, {**(parts or {}), **{name: [] for name in missing}})
     except PartsNotSupported as exc:
         raise ProcessingJobsFailed(
             f"allow_partial=true cannot combine without {sorted(missing)}: {exc}"
         ) from exc
     record = {
-        "missing_namespaces": sorted(j.spec.namespace for j in failed),
+        "missing_namespaces": sorted({j.spec.namespace for j in failed}),
         "missing_datasets": missing,
-        "reasons": {j.spec.namespace: j.reason for j in failed},
+        "reasons": {j.spec.key: j.reason for j in failed},
     }
     logger.warning("allow_partial=true: combining without %s", record["missing_namespaces"])
     target = partial_record_uri(rest, catalog)

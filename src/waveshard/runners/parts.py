@@ -22,6 +22,7 @@ from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
 from kedro.pipeline import Pipeline
+from kedro.runner import SequentialRunner
 
 #: Suffix of the catalog name under which a dataset's parts are registered.
 PARTS_SUFFIX = "__parts"
@@ -115,3 +116,63 @@ def _spreading(func: Callable) -> Callable:
         return func(*flat, **kwargs)
 
     return spread
+
+
+def part_datasets(catalog, layout: dict[str, dict[str, Any]]) -> dict[str, list[AbstractDataset]]:
+    """The datasets of every part that ``layout`` describes, built from ``catalog``'s config.
+
+    Args:
+        catalog: A catalog holding each dataset of ``layout`` (where the whole
+            dataset would be).
+        layout: Dataset → ``{"relative": path relative to its namespace's output
+            prefix, "parts": [part folder below that prefix, ...]}``, as
+            :func:`waveshard.runners.planning.parts_layout` gives it.
+
+    Returns:
+        Dataset → one dataset per part: the same type and options, at
+        ``<prefix>/<part folder>/<relative>``.
+    """
+    resolver = catalog.config_resolver
+    found: dict[str, list[AbstractDataset]] = {}
+    for name, entry in layout.items():
+        config = dict(resolver.config.get(name) or resolver.resolve_pattern(name))
+        key = "filepath" if "filepath" in config else "path"
+        location, relative = str(config[key]), entry["relative"]
+        if not location.endswith(relative):
+            raise DatasetError(
+                f"{name} is at {location}, which does not end with {relative}: its parts "
+                "cannot be found."
+            )
+        prefix = location[: -len(relative)]
+        found[name] = [
+            AbstractDataset.from_config(
+                f"{name}@{part}", {**config, key: f"{prefix}{part}/{relative}"}
+            )
+            for part in entry["parts"]
+        ]
+    return found
+
+
+class PartsReadingRunner(SequentialRunner):
+    """``SequentialRunner`` whose nodes read the datasets of ``layout`` in their parts.
+
+    What the combine job runs in its container: the same nodes as in the driver,
+    reading each group's outputs as the parts its partitions wrote.
+
+    Args:
+        layout: See :func:`part_datasets`.
+    """
+
+    def __init__(self, layout: dict[str, dict[str, Any]], *, is_async: bool = False) -> None:
+        super().__init__(is_async=is_async)
+        self._layout = layout
+
+    def run(self, pipeline, catalog, hook_manager=None, run_id=None, only_missing_outputs=False):
+        rewired = read_in_parts(pipeline, catalog, part_datasets(catalog, self._layout))
+        return super().run(
+            rewired,
+            catalog,
+            hook_manager,
+            run_id=run_id,
+            only_missing_outputs=only_missing_outputs,
+        )

@@ -8,21 +8,31 @@ or a :class:`~waveshard.runners.settings.SettingsError` naming what to fix.
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
+from collections.abc import Callable
 from typing import Any
 
 from kedro.pipeline import Pipeline
 
 from waveshard.runners.context import RunContext
 from waveshard.runners.job_spec import (
+    ENTRIES_FILE,
     INPUT_ROOT,
+    JOB_DIR,
     OUTPUT_ROOT,
     PROCESSING_ROOT,
+    STREAM_PARAM,
     JobInput,
     JobSpec,
     volume_for,
 )
+from waveshard.runners.partitions import Inventory, split
 from waveshard.runners.settings import ProcessingSettings, SettingsError
+from waveshard.uris import is_s3
+
+#: Folder of a partition's outputs under its namespace's output prefix.
+PARTS_FOLDER = "parts"
 
 #: Pseudo-namespace of the combine job (job name, marker, ExitMessage) and the
 #: runtime parameter telling the container catalog which job it runs in.
@@ -112,16 +122,43 @@ def run_root(pipeline: Pipeline, catalog) -> str:
     return common_folder(locations)
 
 
+def input_mode(settings: ProcessingSettings, uris: list[str]) -> str:
+    """How the jobs read their inputs: the setting, else ``stream`` when all are on S3.
+
+    Raises:
+        SettingsError: SageMaker jobs can only read inputs on S3.
+    """
+    on_s3 = all(is_s3(u) for u in uris)
+    if settings.backend == "sagemaker" and not on_s3:
+        local = next(u for u in uris if not is_s3(u))
+        raise SettingsError(
+            f"SageMaker jobs read their inputs from S3, but {local} is not on S3: run with "
+            "--env aws (or raw_root=s3://...), or use backend=local."
+        )
+    return settings.input_mode or ("stream" if on_s3 else "file")
+
+
 def plan_jobs(
     namespaces: dict[str, Pipeline],
     rest: Pipeline,
     catalog,
     context: RunContext,
     settings: ProcessingSettings,
+    *,
+    inventory: Callable[[str], Inventory],
 ) -> list[JobSpec]:
-    """One :class:`JobSpec` per namespace, checked against the container catalog."""
+    """The jobs of every namespace, checked against the container catalog.
+
+    A namespace is one job, or with ``max_partition_gb`` one job per partition of
+    its one input (:func:`~waveshard.runners.partitions.split`); each partition
+    writes below ``<namespace's output prefix>/parts/<part-NNNN>/``.
+
+    Args:
+        inventory: What an input prefix holds (listed, or from a listing file).
+    """
     specs = []
     container = container_catalog(context, settings)
+    planned: list[tuple[str, list[JobInput], str, dict[str, str]]] = []
     for ns, sub in namespaces.items():
         inputs = []
         for name in sorted(sub.inputs()):
@@ -150,17 +187,74 @@ def plan_jobs(
             raise SettingsError(f"Namespace {ns} writes no persisted dataset; nothing to keep.")
         output_uri = common_folder(list(persisted.values()))
         outputs = {n: loc[len(output_uri) + 1 :] for n, loc in persisted.items()}
-        spec = JobSpec(
-            namespace=ns,
-            nodes=tuple(n.name for n in sub.nodes),
-            inputs=tuple(inputs),
-            output_uri=output_uri,
-            outputs=outputs,
-            params=dict(context.runtime_params),
+        planned.append((ns, inputs, output_uri, outputs))
+    mode = input_mode(settings, [i.uri for _, inputs, _, _ in planned for i in inputs])
+    max_bytes = settings.max_partition_gb * 1e9 if settings.max_partition_gb else None
+    for ns, found, output_uri, outputs in planned:
+        inputs = [dataclasses.replace(i, mode=mode) for i in found]
+        if len(inputs) == 1:
+            partitions = split(inventory(inputs[0].uri), max_bytes)
+        elif max_bytes is not None and len(inputs) > 1:
+            raise SettingsError(
+                f"max_partition_gb splits a namespace's one input, but {ns} reads "
+                f"{len(inputs)}: set max_partition_gb to null."
+            )
+        else:
+            partitions = [None]
+        group = []
+        for partition in partitions:
+            split_up = partition is not None and partition.count > 1
+            params = dict(context.runtime_params)
+            streamed = {
+                i.channel: {
+                    "uri": i.uri,
+                    **({"entries": f"{JOB_DIR}/{ENTRIES_FILE}"} if split_up else {}),
+                }
+                for i in inputs
+                if i.mode == "stream"
+            }
+            if streamed:
+                params[STREAM_PARAM] = streamed
+            group.append(
+                JobSpec(
+                    namespace=ns,
+                    nodes=tuple(n.name for n in namespaces[ns].nodes),
+                    inputs=tuple(inputs),
+                    output_uri=(
+                        f"{output_uri}/{PARTS_FOLDER}/{partition.label}" if split_up else output_uri
+                    ),
+                    outputs=outputs,
+                    params=params,
+                    partition=partition,
+                )
+            )
+        # Every partition of a namespace resolves the same way; check one.
+        check_container_paths(
+            group[0],
+            container_catalog(context, settings, group[0].params)
+            if group[0].params != context.runtime_params
+            else container,
+            settings,
         )
-        check_container_paths(spec, container, settings)
-        specs.append(spec)
+        specs.extend(group)
     return specs
+
+
+def parts_layout(specs: list[JobSpec]) -> dict[str, dict[str, Any]]:
+    """Dataset → where its parts are, for every output of a namespace split into partitions.
+
+    Each entry holds the dataset's path relative to its namespace's output prefix
+    (``relative``) and the folders of its parts below that prefix (``parts``), so a
+    reader can find them from wherever it sees the namespace's whole-file location.
+    """
+    layout: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        if not spec.split:
+            continue
+        for name, relative in spec.outputs.items():
+            entry = layout.setdefault(name, {"relative": relative, "parts": []})
+            entry["parts"].append(f"{PARTS_FOLDER}/{spec.partition.label}")
+    return layout
 
 
 def plan_combine_job(
@@ -179,12 +273,15 @@ def plan_combine_job(
             f"combine=job needs the job name {COMBINE_JOB!r}, which is also a namespace; "
             "use combine=driver."
         )
-    producer = {name: spec for spec in specs for name in spec.outputs}
+    producers: dict[str, list[JobSpec]] = {}
+    for spec in specs:
+        for name in spec.outputs:
+            producers.setdefault(name, []).append(spec)
     read: dict[str, str] = {}
     for name in sorted(rest.inputs()):
         if name == "parameters" or name.startswith("params:"):
             continue
-        if name not in producer:
+        if name not in producers:
             raise SettingsError(
                 f"combine=job: the non-namespaced nodes read {name}, which no namespace's "
                 "job writes; the combine job can only read the groups' outputs. Use "
@@ -193,7 +290,7 @@ def plan_combine_job(
         read[name] = dataset_location(catalog, name) or ""
     if not read:
         raise SettingsError("combine=job: the non-namespaced nodes read no group output.")
-    root = common_folder(sorted({producer[n].output_uri for n in read}))
+    root = common_folder(sorted({p.output_uri for n in read for p in producers[n]}))
     inputs = {
         name: f"{INPUT_ROOT}/{COMBINE_CHANNEL}/{location[len(root) + 1 :]}"
         for name, location in read.items()
@@ -214,6 +311,7 @@ def plan_combine_job(
         output_uri=output_uri,
         outputs={n: loc[len(output_uri) + 1 :] for n, loc in persisted.items()},
         params=params,
+        parts={n: p for n, p in parts_layout(specs).items() if n in read},
     )
     check_container_paths(spec, container_catalog(context, settings, params), settings, inputs)
     return spec
@@ -246,7 +344,10 @@ def container_catalog(
             "processing_root": PROCESSING_ROOT,
         },
     )
-    return CatalogConfigResolver(catalog)
+    # The runtime pattern Kedro uses by default; given, so that it says nothing about it.
+    return CatalogConfigResolver(
+        catalog, default_runtime_patterns={"{default}": {"type": "kedro.io.MemoryDataset"}}
+    )
 
 
 def check_container_paths(
@@ -265,16 +366,24 @@ def check_container_paths(
         return None if value is None else str(value).rstrip("/")
 
     expected = (
-        dict(inputs) if inputs is not None else {i.dataset: i.local_path for i in spec.inputs}
+        dict(inputs)
+        if inputs is not None
+        else {
+            i.dataset: i.uri.rstrip("/") if i.mode == "stream" else i.local_path
+            for i in spec.inputs
+        }
     )
     expected.update({n: f"{OUTPUT_ROOT}/{rel}" for n, rel in spec.outputs.items()})
     for name, path in expected.items():
         actual = where(name)
         if actual != path:
-            staged = "; ".join(f"{i.uri} → {i.local_path}" for i in spec.inputs)
+            staged = "; ".join(
+                f"{i.uri} → {i.uri if i.mode == 'stream' else i.local_path} ({i.mode})"
+                for i in spec.inputs
+            )
             raise SettingsError(
                 f"In conf/{settings.container_env}/catalog.yml, {name} must be at {path} "
-                f"in {spec.namespace}'s job (it stages {staged or 'no input'} and uploads "
+                f"in {spec.namespace}'s job (it reads {staged or 'no input'} and uploads "
                 f"{OUTPUT_ROOT} to {spec.output_uri}), but it resolves to {actual}."
             )
 

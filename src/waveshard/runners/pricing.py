@@ -14,45 +14,53 @@ class Rate:
     source: str
 
 
-def measured_rates(markers: list[dict[str, Any]]) -> dict[tuple[str, str], Rate]:
-    """Throughput per (backend, instance type) from earlier jobs' completion markers.
+def measured_rates(markers: list[dict[str, Any]]) -> dict[tuple[str, str, str], Rate]:
+    """Throughput per (backend, instance type, input mode) from earlier jobs' markers.
 
-    Each marker records the backend and instance type its job ran on, the bytes
-    it read and the seconds its Kedro run took; a rate is their ratio over all
-    markers of that backend and instance type. A laptop's timings under the
-    local backend never stand for a SageMaker instance's, so markers without a
-    backend (written before markers recorded it) count for none.
+    Each marker records the backend, instance type and input mode its job ran
+    with, the bytes it read and the seconds its Kedro run took; a rate is their
+    ratio over all markers of the same three. A laptop's timings under the local
+    backend never stand for a SageMaker instance's, so markers without a backend
+    (written before markers recorded it) count for none; those without an input
+    mode were staged (``file``), the only mode there was.
     """
-    totals: dict[tuple[str, str], list[float]] = {}
+    totals: dict[tuple[str, str, str], list[float]] = {}
     for marker in markers:
         seconds = float(marker.get("seconds") or 0)
         size = float(marker.get("input_bytes") or 0)
-        key = (marker.get("backend") or "", marker.get("instance_type") or "")
+        key = (
+            marker.get("backend") or "",
+            marker.get("instance_type") or "",
+            marker.get("input_mode") or "file",
+        )
         if all(key) and seconds > 0 and size > 0:
             acc = totals.setdefault(key, [0.0, 0.0, 0])
             acc[0] += size
             acc[1] += seconds
             acc[2] += 1
     return {
-        key: Rate(size / seconds, f"measured over {int(n)} {key[0]} job(s) on {key[1]}")
+        key: Rate(
+            size / seconds, f"measured over {int(n)} {key[0]} job(s) on {key[1]}, {key[2]} mode"
+        )
         for key, (size, seconds, n) in totals.items()
     }
 
 
-def rate_for(rates: dict[tuple[str, str], Rate], settings) -> Rate:
-    """The rate estimates use for this run's backend and instance type, and where it is from.
+def rate_for(rates: dict[tuple[str, str, str], Rate], settings, mode: str) -> Rate:
+    """The rate estimates use for this run's backend, instance type and input mode.
 
-    The measured one of the same backend and instance type, else the configured
-    ``throughput_mb_s``.
+    The measured one of the same three, else the configured ``throughput_mb_s``;
+    its ``source`` says which.
     """
-    measured = rates.get((settings.backend, settings.instance_type))
+    measured = rates.get((settings.backend, settings.instance_type, mode))
     if measured:
         return measured
-    others = sorted(f"{b} on {t}" for b, t in rates)
+    others = sorted(f"{b} on {t}, {m} mode" for b, t, m in rates)
     source = (
         f"configured throughput_mb_s={settings.throughput_mb_s:g} (no completed "
-        f"{settings.backend} job on {settings.instance_type} has measured one yet"
-        + (f"; not used, other backend/instance: {', '.join(others)}" if others else "")
+        f"{settings.backend} job on {settings.instance_type} in {mode} mode has measured "
+        "one yet"
+        + (f"; not used, other backend/instance/mode: {'; '.join(others)}" if others else "")
         + ")"
     )
     return Rate(settings.throughput_mb_s * 1e6, source)

@@ -30,14 +30,18 @@ from waveshard.runners import marker as markers
 from waveshard.runners import pricing, storage, tables
 from waveshard.runners.backends import make_backend
 from waveshard.runners.context import RunContext
-from waveshard.runners.job_spec import JobSpec, build_request
+from waveshard.runners.job_spec import JobSpec, build_request, job_files
 from waveshard.runners.partial import (
     ProcessingJobsFailed,
     clear_partial_record,
     partial_pipeline,
     rerun_command,
 )
+from waveshard.runners.partitions import Inventory
+from waveshard.runners.parts import part_datasets, read_in_parts
 from waveshard.runners.planning import (
+    WORK_FOLDER,
+    parts_layout,
     plan_combine_job,
     plan_jobs,
     run_root,
@@ -145,11 +149,13 @@ class ProcessingJobRunner(AbstractRunner):
         from kedro.framework.project import PACKAGE_NAME
 
         package = PACKAGE_NAME or "waveshard"
-        specs = plan_jobs(namespaces, rest, catalog, context, settings)
+        inventory = Inventories()
+        specs = plan_jobs(namespaces, rest, catalog, context, settings, inventory=inventory)
         combine_spec = None
         if settings.combine == "job" and rest.nodes:
             combine_spec = plan_combine_job(rest, specs, catalog, context, settings)
-        code_prefix = code_base(settings, run_root(pipeline, catalog))
+        root = run_root(pipeline, catalog)
+        code_prefix = code_base(settings, root)
         artefacts = build_artefacts(context, package, settings)
         forwarded = {k: os.environ[k] for k in settings.forward_env if k in os.environ}
 
@@ -162,12 +168,13 @@ class ProcessingJobRunner(AbstractRunner):
                 inputs={**{i.channel: i.uri for i in spec.inputs}, **more_inputs},
                 params=spec.params,
                 environment=forwarded,
+                entries=spec.partition.entries if spec.split else None,
             )
             return JobRun(spec=dataclasses.replace(spec, fingerprint=fp))
 
         jobs = [fingerprinted(spec) for spec in specs]
         self.jobs = list(jobs)
-        rate = inspect_jobs(jobs, settings)
+        rate = inspect_jobs(jobs, settings, inventory)
         if settings.dry_run:
             tables.print_plan(jobs, settings, rate)
             if combine_spec is not None:
@@ -176,47 +183,12 @@ class ProcessingJobRunner(AbstractRunner):
                 )
             return
 
-        made: dict[str, Any] = {}
-
-        def run_jobs(batch: list[JobRun]) -> None:
-            if not made:
-                code_uri = upload_artefacts(artefacts, code_prefix)
-                env = {
-                    **forwarded,
-                    # Recorded in the completion marker: whose timings it holds.
-                    "WAVESHARD_BACKEND": settings.backend,
-                    "WAVESHARD_INSTANCE_TYPE": settings.instance_type,
-                }
-
-                def build(job: JobRun, name: str) -> dict[str, Any]:
-                    return build_request(
-                        job.spec,
-                        settings,
-                        name=name,
-                        package=package,
-                        code_uri=code_uri,
-                        wheel=artefacts.wheel_name,
-                        conf_archive=artefacts.conf_name,
-                        environment=env,
-                    )
-
-                made["scheduler"] = Scheduler(
-                    make_backend(settings, self._boto_session), settings, build=build
-                )
-            scheduler: Scheduler = made["scheduler"]
-            with tables.live(settings) as display:
-                scheduler.on_change = lambda: display.update(tables.status_table(self.jobs))
-                try:
-                    scheduler.run(batch)
-                finally:
-                    self.requests = list(scheduler.requests)
-
         empty = [j for j in jobs if j.empty]
         if empty:
             # Nothing to read: the nodes write their (empty) outputs here, no job is paid.
             logger.info(
                 "No input objects for %s: no job; their nodes run in the driver.",
-                ", ".join(j.spec.namespace for j in empty),
+                ", ".join(j.spec.key for j in empty),
             )
             super()._run(
                 Pipeline([namespaces[j.spec.namespace] for j in empty]),
@@ -224,20 +196,32 @@ class ProcessingJobRunner(AbstractRunner):
                 hook_manager,
                 run_id,
             )
+        submission = _Submission(
+            self,
+            settings=settings,
+            package=package,
+            artefacts=artefacts,
+            code_prefix=code_prefix,
+            jobs_prefix=storage.join(root, WORK_FOLDER, "jobs"),
+            environment={
+                **forwarded,
+                # Recorded in the completion marker: whose timings it holds.
+                "WAVESHARD_BACKEND": settings.backend,
+                "WAVESHARD_INSTANCE_TYPE": settings.instance_type,
+            },
+        )
         todo = [j for j in jobs if not j.skipped and not j.empty]
         if todo:
-            run_jobs(todo)
+            submission.run(todo)
         failed = [j for j in jobs if j.outcome == "failed"]
         if combine_spec is not None and not failed:
             # The combine job's fingerprint covers the groups' (a rerun group reruns it).
-            combine = fingerprinted(
-                combine_spec, **{j.spec.namespace: j.spec.fingerprint for j in jobs}
-            )
+            combine = fingerprinted(combine_spec, **{j.spec.key: j.spec.fingerprint for j in jobs})
             self.jobs.append(combine)
-            inspect_jobs([combine], settings)
+            inspect_jobs([combine], settings, inventory)
             clear_partial_record(rest, catalog)
             if not combine.skipped:
-                run_jobs([combine])
+                submission.run([combine])
             tables.print_summary(self.jobs, settings)
             if combine.outcome == "failed":
                 raise ProcessingJobsFailed(
@@ -273,36 +257,111 @@ class ProcessingJobRunner(AbstractRunner):
         run_id,
     ) -> None:
         """After the jobs: the rerun command, then the non-namespaced nodes (or not)."""
+        failed_namespaces = list(dict.fromkeys(j.spec.namespace for j in failed))
         if failed:
-            command = rerun_command(context.argv, [j.spec.namespace for j in failed])
+            command = rerun_command(context.argv, failed_namespaces)
             # Plain print: a log handler or traceback renderer would wrap the command.
             print(f"RERUN (failed namespaces only): {command}", flush=True)
-            if settings.allow_partial and len(failed) == len(jobs):
+            every = {j.spec.namespace for j in jobs if not j.empty}
+            if settings.allow_partial and set(failed_namespaces) >= every:
                 raise ProcessingJobsFailed(
-                    f"Every job failed ({', '.join(j.spec.namespace for j in failed)}): "
-                    "nothing to combine, even with allow_partial=true. Rerun with:\n  "
-                    f"{command}"
+                    f"Every job failed ({', '.join(failed_namespaces)}): nothing to combine, "
+                    f"even with allow_partial=true. Rerun with:\n  {command}"
                 )
             if not settings.allow_partial:
                 raise ProcessingJobsFailed(
-                    f"{len(failed)} of {len(jobs)} job(s) failed "
-                    f"({', '.join(j.spec.namespace for j in failed)}); the other namespaces' "
-                    f"outputs are kept and the non-namespaced nodes did not run. Rerun only "
-                    f"the failed ones with:\n  {command}\nthen the same command without "
-                    "--namespaces to combine (completed namespaces are skipped)."
+                    f"{len(failed)} of {len(jobs)} job(s) failed ({', '.join(failed_namespaces)}); "
+                    "the other namespaces' outputs are kept and the non-namespaced nodes did "
+                    f"not run. Rerun only the failed ones with:\n  {command}\nthen the same "
+                    "command without --namespaces to combine (completed namespaces are skipped)."
                 )
         if not rest.nodes:
             return
+        # A namespace split into partitions is read as its parts; a failed one not at all.
+        complete = [j.spec for j in jobs if j.spec.namespace not in failed_namespaces]
+        parts = part_datasets(catalog, parts_layout(complete))
         if failed:
             if combine_spec is not None:
                 logger.warning(
                     "combine=job with allow_partial=true and failed namespaces: the "
                     "partial combine runs in the driver."
                 )
-            rest = partial_pipeline(rest, failed, catalog)
+            rest = partial_pipeline(rest, failed, catalog, parts=parts)
         else:
             clear_partial_record(rest, catalog)
+            rest = read_in_parts(rest, catalog, parts)
         super()._run(rest, catalog, hook_manager, run_id)
+
+
+class _Submission:
+    """Ships the code once, then runs batches of jobs on the backend with a live table."""
+
+    def __init__(
+        self,
+        runner: ProcessingJobRunner,
+        *,
+        settings: ProcessingSettings,
+        package: str,
+        artefacts,
+        code_prefix: str,
+        jobs_prefix: str,
+        environment: dict[str, str],
+    ) -> None:
+        self.runner = runner
+        self.settings = settings
+        self.package = package
+        self.artefacts = artefacts
+        self.code_prefix = code_prefix
+        self.jobs_prefix = jobs_prefix
+        self.environment = environment
+        self.scheduler: Scheduler | None = None
+        self.code_uri = ""
+
+    def build(self, job: JobRun, name: str) -> dict[str, Any]:
+        """The job's request; its job files are uploaded first."""
+        spec = job.spec
+        job_uri = storage.join(self.jobs_prefix, spec.key, spec.fingerprint[:16])
+        mode = spec.inputs[0].mode if spec.inputs else "file"
+        for file_name, text in job_files(
+            spec, input_bytes=job.input_bytes, input_mode=mode
+        ).items():
+            storage.put_text(text, storage.join(job_uri, file_name))
+        return build_request(
+            spec,
+            self.settings,
+            name=name,
+            package=self.package,
+            code_uri=self.code_uri,
+            job_uri=job_uri,
+            wheel=self.artefacts.wheel_name,
+            conf_archive=self.artefacts.conf_name,
+            environment=self.environment,
+        )
+
+    def run(self, batch: list[JobRun]) -> None:
+        if self.scheduler is None:
+            self.code_uri = upload_artefacts(self.artefacts, self.code_prefix)
+            backend = make_backend(self.settings, self.runner._boto_session)
+            self.scheduler = Scheduler(backend, self.settings, build=self.build)
+        scheduler = self.scheduler
+        with tables.live(self.settings) as display:
+            scheduler.on_change = lambda: display.update(tables.status_table(self.runner.jobs))
+            try:
+                scheduler.run(batch)
+            finally:
+                self.runner.requests = list(scheduler.requests)
+
+
+class Inventories:
+    """What each input prefix holds, listed once per run."""
+
+    def __init__(self) -> None:
+        self._found: dict[str, Inventory] = {}
+
+    def __call__(self, uri: str) -> Inventory:
+        if uri not in self._found:
+            self._found[uri] = Inventory.of(uri, storage.walk(uri))
+        return self._found[uri]
 
 
 def _default_region() -> str | None:
@@ -312,8 +371,8 @@ def _default_region() -> str | None:
     return boto3.session.Session().region_name
 
 
-def inspect_jobs(jobs: list[JobRun], settings: ProcessingSettings) -> pricing.Rate:
-    """Mark complete jobs skipped, size every job's input, estimate its runtime.
+def inspect_jobs(jobs: list[JobRun], settings: ProcessingSettings, inventory) -> pricing.Rate:
+    """Mark complete jobs skipped and empty ones empty, size every job, estimate its runtime.
 
     Returns:
         The throughput the estimates used (measured on this backend and instance
@@ -327,16 +386,21 @@ def inspect_jobs(jobs: list[JobRun], settings: ProcessingSettings) -> pricing.Ra
         if markers.is_complete(found, job.spec.fingerprint) and not settings.force:
             job.skipped, job.outcome = True, "skipped"
             job.reason = "complete (same code and config)"
-        for item in job.spec.inputs:
-            listing = storage.list_prefix(item.uri)
-            job.records += listing.entries
-            job.files += listing.files
-            job.input_bytes += listing.bytes
+        sizes = (
+            [job.spec.partition]
+            if job.spec.partition is not None
+            else [inventory(i.uri) for i in job.spec.inputs]
+        )
+        job.records = sum(s.entries if isinstance(s, Inventory) else len(s.entries) for s in sizes)
+        job.files = sum(s.files for s in sizes)
+        job.input_bytes = sum(s.bytes for s in sizes)
         if job.spec.inputs and job.files == 0 and not job.skipped:
             job.outcome, job.reason = "empty", "no input objects: no job, ran in the driver"
-    rate = pricing.rate_for(pricing.measured_rates(seen), settings)
+    modes = {i.mode for j in jobs for i in j.spec.inputs} or {"file"}
+    rate = pricing.rate_for(pricing.measured_rates(seen), settings, min(modes))
     for job in jobs:
         job.estimate_s = pricing.estimate_seconds(job.input_bytes, settings, rate)
-        size = volume_size(job.input_bytes, job.spec.namespace, settings)
+        staged = any(i.mode == "file" for i in job.spec.inputs)
+        size = volume_size(job.input_bytes if staged else 0, job.spec.key, settings)
         job.spec = dataclasses.replace(job.spec, volume_size_gb=size)
     return rate

@@ -143,9 +143,7 @@ class Scheduler:
         """Create the job's next attempt, or follow an attempt that is running already."""
         spec = job.spec
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            name = job_name(
-                self.settings.job_name_prefix, spec.namespace, spec.fingerprint, attempt
-            )
+            name = job_name(self.settings.job_name_prefix, spec.key, spec.fingerprint, attempt)
             state = self.throttle.call(self.backend.describe, name)
             if state is None:
                 request = self.build(job, name)
@@ -184,7 +182,7 @@ class Scheduler:
         job.log_link = self.backend.log_link(name)
         job.outcome = "running"
         job.submitted_at = time.time()
-        logger.info("%s: job %s; logs: %s", spec.namespace, name, job.log_link)
+        logger.info("%s: job %s; logs: %s", spec.key, name, job.log_link)
         if job.state is not None and job.state.status in TERMINAL:
             job.outcome = "done-before"
             self.finish(job)
@@ -212,4 +210,4 @@ class Scheduler:
             job.outcome = "failed"
             job.reason = state.exit_message or state.failure_reason or state.status
         log = logger.info if job.outcome == "completed" else logger.error
-        log("%s: %s %s %s", job.spec.namespace, job.name, job.outcome, job.reason)
+        log("%s: %s %s %s", job.spec.key, job.name, job.outcome, job.reason)

@@ -20,6 +20,8 @@ import click
 
 BACKENDS = ("sagemaker", "local")
 COMBINE_MODES = ("driver", "job")
+#: How a job reads its input: from S3 as it goes, or staged onto its volume first.
+INPUT_MODES = ("stream", "file")
 #: Seconds between two describes of a running job (first, and at most while nothing
 #: changes), per backend: SageMaker's API is rate-limited and jobs take minutes;
 #: local subprocesses are watched closely.
@@ -77,6 +79,8 @@ class ProcessingSettings:
     volume_size_gb: int | None = None
     max_runtime_s: int = 24 * 3600
     max_concurrent_jobs: int = 4
+    input_mode: str | None = None
+    max_partition_gb: float | None = None
     code_uri: str | None = None
     volume_kms_key_id: str | None = None
     output_kms_key_id: str | None = None
@@ -152,6 +156,16 @@ class ProcessingSettings:
                 f"combine={self.combine!r} is not supported: use combine=driver (the "
                 "non-namespaced nodes run in the driver after every job) or combine=job "
                 "(as one more job)."
+            )
+        if self.input_mode is not None and self.input_mode not in INPUT_MODES:
+            raise SettingsError(
+                f"input_mode={self.input_mode!r} is not supported: use input_mode=stream (jobs "
+                "read S3 directly), input_mode=file (inputs copied onto the volume first) or "
+                "null (stream when the inputs are on S3)."
+            )
+        if self.max_partition_gb is not None and self.max_partition_gb <= 0:
+            raise SettingsError(
+                f"max_partition_gb must be positive or null, got {self.max_partition_gb}."
             )
         for name in ("max_concurrent_jobs", "instance_count", "volume_size_gb", "max_runtime_s"):
             if getattr(self, name) is not None and getattr(self, name) < 1:

@@ -52,7 +52,7 @@ def status_table(jobs: list[JobRun]):
             status = state.status if state else job.outcome
             took = _elapsed(job)
         table.add_row(
-            job.spec.namespace,
+            job.spec.key,
             job.name,
             status,
             took,
@@ -109,7 +109,7 @@ def print_plan(jobs: list[JobRun], settings: ProcessingSettings, rate: pricing.R
         total_records += job.records
         idle = job.skipped or job.empty
         table.add_row(
-            job.spec.namespace,
+            job.spec.key,
             "skip (complete)"
             if job.skipped
             else "empty (no job)"
@@ -154,7 +154,7 @@ def print_summary(jobs: list[JobRun], settings: ProcessingSettings) -> None:
     for job in jobs:
         total += job.instance_seconds
         table.add_row(
-            job.spec.namespace,
+            job.spec.key,
             job.name or "-",
             job.outcome,
             f"{job.instance_seconds:.0f}",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,14 +36,21 @@ class GroupFolder:
 
     @classmethod
     def scan(
-        cls, group: str, url: str, storage_options: dict[str, Any] | None = None
+        cls,
+        group: str,
+        url: str,
+        storage_options: dict[str, Any] | None = None,
+        records: Sequence[str] | None = None,
     ) -> GroupFolder:
-        """List a group folder.
+        """List a group folder, or only some of its records.
 
         Args:
             group: Patient-group id.
             url: Local path or fsspec URL of the folder (``s3://bucket/prefix/30``).
             storage_options: Options for the fsspec filesystem (credentials, endpoint).
+            records: First-level names to list (record folders, or files directly
+                in the group folder); ``None`` lists everything. Each is listed on
+                its own, concurrently on object stores.
 
         Returns:
             The folder with its file sizes; ``exists`` is False if it is absent.
@@ -50,7 +59,15 @@ class GroupFolder:
         root = root.rstrip("/")
         if not fs.exists(root):
             return cls(group, root, fs, {}, exists=False)
-        found = fs.find(root, detail=True)
+        if records is None:
+            found = fs.find(root, detail=True)
+        else:
+            paths = [posixpath.join(root, name) for name in records]
+            workers = 1 if isinstance(fs, LocalFileSystem) else 16
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                found = {}
+                for listed in pool.map(lambda path: fs.find(path, detail=True), paths):
+                    found.update(listed)
         prefix = root + "/"
         files = {
             path[len(prefix) :]: int(info.get("size") or 0)
