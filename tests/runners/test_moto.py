@@ -383,8 +383,9 @@ def test_h_local_timings_do_not_feed_the_sagemaker_plan(moto, local_run) -> None
     )
     assert plan.code == 0, plan.output[-3000:]
     footer = " ".join(plan.output.split())
-    assert "configured throughput_mb_s=20 (no completed sagemaker job on ml.m5.xlarge" in footer
+    assert "no completed sagemaker job on ml.m5.xlarge in stream mode has measured one" in footer
     assert "not used, other backend/instance/mode: local on ml.m5.xlarge, stream mode" in footer
+    assert "reading (input_mode stream): S3 at 150 MB/s per ml.m5.xlarge" in footer
 
 
 def test_i_missing_sagemaker_settings_stop_the_run_before_anything_is_skipped(

@@ -1,8 +1,9 @@
-"""Rates for estimates: only from jobs of the same backend and instance type."""
+"""Rates for estimates: only from jobs of the same backend, instance type and input mode."""
 
 from __future__ import annotations
 
 from waveshard.runners import pricing
+from waveshard.runners.estimates import RunEstimate
 from waveshard.runners.settings import ProcessingSettings
 
 LAPTOP = {"backend": "local", "instance_type": "ml.m5.xlarge", "seconds": 40, "input_bytes": 2e8}
@@ -12,26 +13,25 @@ OLD = {"instance_type": "ml.m5.xlarge", "seconds": 1000, "input_bytes": 1e6}  # 
 
 def test_local_timings_never_feed_sagemaker_estimates() -> None:
     sagemaker = ProcessingSettings(backend="sagemaker")
-    rate = pricing.rate_for(pricing.measured_rates([LAPTOP, OLD]), sagemaker, "file")
-    assert rate.bytes_per_s == sagemaker.throughput_mb_s * 1e6
-    assert "configured throughput_mb_s=20" in rate.source
-    assert "not used, other backend/instance/mode: local on ml.m5.xlarge, file mode" in (
-        rate.source
-    )
+    rate, note = pricing.measured_rate(pricing.measured_rates([LAPTOP, OLD]), sagemaker, "file")
+    assert rate is None
+    assert "no completed sagemaker job on ml.m5.xlarge in file mode" in note
+    assert "not used, other backend/instance/mode: local on ml.m5.xlarge, file mode" in note
     # a 670 GB group: the laptop's 5 MB/s would have said 37 hours
-    seconds = pricing.estimate_seconds(670 * 10**9, sagemaker, rate)
-    assert seconds < 10 * 3600
+    estimate = RunEstimate(sagemaker, "file", ["profile"], measured=rate, measured_note=note)
+    assert estimate.job(670 * 10**9, files=1, volume_gb=814).total_s < 10 * 3600
+    assert any(note in line for line in estimate.assumptions())
 
 
 def test_a_backends_own_jobs_measure_its_rate() -> None:
     rates = pricing.measured_rates([LAPTOP, CLOUD, OLD])
-    sagemaker = pricing.rate_for(rates, ProcessingSettings(backend="sagemaker"), "file")
+    sagemaker, _ = pricing.measured_rate(rates, ProcessingSettings(backend="sagemaker"), "file")
     assert sagemaker.bytes_per_s == 2e8
     assert sagemaker.source == "measured over 1 sagemaker job(s) on ml.m5.xlarge, file mode"
-    local = pricing.rate_for(rates, ProcessingSettings(backend="local"), "file")
+    local, _ = pricing.measured_rate(rates, ProcessingSettings(backend="local"), "file")
     assert local.bytes_per_s == 5e6
     # staging first and streaming are timed apart
     streamed = {**CLOUD, "input_mode": "stream", "seconds": 4}
     rates = pricing.measured_rates([CLOUD, streamed])
-    stream = pricing.rate_for(rates, ProcessingSettings(backend="sagemaker"), "stream")
+    stream, _ = pricing.measured_rate(rates, ProcessingSettings(backend="sagemaker"), "stream")
     assert stream.bytes_per_s == 5e8

@@ -12,7 +12,7 @@ from waveshard.runners.settings import ProcessingSettings, SettingsError, load_s
 
 PROCESSING_YML = PROJECT_ROOT / "conf" / "aws" / "processing.yml"
 #: ``# name: value`` where name is a setting: the documented default.
-_COMMENTED = re.compile(r"^# (?P<name>[a-z_]+): (?P<value>.*)$")
+_COMMENTED = re.compile(r"^# (?P<name>[a-z0-9_]+): (?P<value>.*)$")
 
 
 def _documented_defaults() -> dict[str, list[object]]:

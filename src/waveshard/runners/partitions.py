@@ -69,8 +69,13 @@ class Inventory:
 
     @property
     def entries(self) -> int:
-        """First-level entries (records in a ``<group>/<record>/`` tree)."""
+        """First-level entries: folders and loose files."""
         return sum(len(u.entries) for u in self.units)
+
+    @property
+    def folders(self) -> int:
+        """First-level folders (the records of a ``<group>/<record>/`` tree)."""
+        return sum(1 for u in self.units if u.name)
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,11 @@ class Partition:
     @property
     def keys(self) -> list[str]:
         return [key for unit in self.units for key in unit.keys]
+
+    @property
+    def folders(self) -> int:
+        """First-level folders (records) of the partition."""
+        return sum(1 for u in self.units if u.name)
 
     @property
     def files(self) -> int:

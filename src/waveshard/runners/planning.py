@@ -125,10 +125,12 @@ def run_root(pipeline: Pipeline, catalog) -> str:
 def input_mode(settings: ProcessingSettings, uris: list[str]) -> str:
     """How the jobs read their inputs: the setting, else ``stream`` when all are on S3.
 
+    A plan from a listing stands for a bucket: there, inputs count as on S3.
+
     Raises:
         SettingsError: SageMaker jobs can only read inputs on S3.
     """
-    on_s3 = all(is_s3(u) for u in uris)
+    on_s3 = settings.listing is not None or all(is_s3(u) for u in uris)
     if settings.backend == "sagemaker" and not on_s3:
         local = next(u for u in uris if not is_s3(u))
         raise SettingsError(

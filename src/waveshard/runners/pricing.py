@@ -46,24 +46,23 @@ def measured_rates(markers: list[dict[str, Any]]) -> dict[tuple[str, str, str], 
     }
 
 
-def rate_for(rates: dict[tuple[str, str, str], Rate], settings, mode: str) -> Rate:
-    """The rate estimates use for this run's backend, instance type and input mode.
+def measured_rate(
+    rates: dict[tuple[str, str, str], Rate], settings, mode: str
+) -> tuple[Rate | None, str]:
+    """The rate earlier jobs of this run's backend, instance type and input mode measured.
 
-    The measured one of the same three, else the configured ``throughput_mb_s``;
-    its ``source`` says which.
+    Returns:
+        The rate, or ``None`` with the reason (and which other rates were not used).
     """
     measured = rates.get((settings.backend, settings.instance_type, mode))
     if measured:
-        return measured
+        return measured, ""
     others = sorted(f"{b} on {t}, {m} mode" for b, t, m in rates)
-    source = (
-        f"configured throughput_mb_s={settings.throughput_mb_s:g} (no completed "
-        f"{settings.backend} job on {settings.instance_type} in {mode} mode has measured "
-        "one yet"
-        + (f"; not used, other backend/instance/mode: {'; '.join(others)}" if others else "")
-        + ")"
+    return None, (
+        f"no completed {settings.backend} job on {settings.instance_type} in {mode} mode "
+        "has measured one yet"
+        + (f" (not used, other backend/instance/mode: {'; '.join(others)})" if others else "")
     )
-    return Rate(settings.throughput_mb_s * 1e6, source)
 
 
 def hourly_price(prices: dict[str, float], instance_type: str) -> float | None:
@@ -94,8 +93,3 @@ def format_seconds(s: float) -> str:
     h, rem = divmod(s, 3600)
     m, sec = divmod(rem, 60)
     return f"{h}h{m:02d}m{sec:02d}s" if h else f"{m}m{sec:02d}s"
-
-
-def estimate_seconds(nbytes: int, settings, rate: Rate) -> float:
-    """A job's runtime: start-up, then its input at ``rate``."""
-    return settings.startup_s + nbytes / max(rate.bytes_per_s, 1.0)

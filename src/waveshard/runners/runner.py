@@ -9,10 +9,15 @@ outside any namespace run in the driver once every job succeeded. This class
 only orchestrates; each step lives in its own module:
 
 * :mod:`~waveshard.runners.settings` — settings and their defaults;
-* :mod:`~waveshard.runners.planning` — which jobs, reading and writing what;
+* :mod:`~waveshard.runners.planning` — which jobs, reading and writing what, with
+  :mod:`~waveshard.runners.partitions` (a group split into runs of whole records) and
+  :mod:`~waveshard.runners.inventories` (what the inputs hold);
+* :mod:`~waveshard.runners.inspection` — complete, empty, size and estimate
+  (:mod:`~waveshard.runners.estimates`) of each job;
 * :mod:`~waveshard.runners.shipping` — the code and configuration the jobs run;
 * :mod:`~waveshard.runners.scheduler` — submit, poll, stop and finish jobs;
-* :mod:`~waveshard.runners.partial` — failed jobs: rerun command, partial combine;
+* :mod:`~waveshard.runners.parts` and :mod:`~waveshard.runners.partial` — combine
+  reading split groups in parts, failed jobs: rerun command, partial combine;
 * :mod:`~waveshard.runners.tables` — plan, live status and summary tables.
 """
 
@@ -27,9 +32,11 @@ from kedro.pipeline import Pipeline
 from kedro.runner import AbstractRunner
 
 from waveshard.runners import marker as markers
-from waveshard.runners import pricing, storage, tables
+from waveshard.runners import storage, tables
 from waveshard.runners.backends import make_backend
 from waveshard.runners.context import RunContext
+from waveshard.runners.inspection import inspect_jobs
+from waveshard.runners.inventories import Inventories, ListingInventories
 from waveshard.runners.job_spec import JobSpec, build_request, job_files
 from waveshard.runners.partial import (
     ProcessingJobsFailed,
@@ -37,7 +44,6 @@ from waveshard.runners.partial import (
     partial_pipeline,
     rerun_command,
 )
-from waveshard.runners.partitions import Inventory
 from waveshard.runners.parts import part_datasets, read_in_parts
 from waveshard.runners.planning import (
     WORK_FOLDER,
@@ -46,10 +52,13 @@ from waveshard.runners.planning import (
     plan_jobs,
     run_root,
     split_by_namespace,
-    volume_size,
 )
 from waveshard.runners.scheduler import JobRun, Scheduler
-from waveshard.runners.settings import ProcessingSettings, load_settings, unknown_names_error
+from waveshard.runners.settings import (
+    ProcessingSettings,
+    load_settings,
+    unknown_names_error,
+)
 from waveshard.runners.shipping import build_artefacts, code_base, upload_artefacts
 
 logger = logging.getLogger(__name__)
@@ -149,7 +158,7 @@ class ProcessingJobRunner(AbstractRunner):
         from kedro.framework.project import PACKAGE_NAME
 
         package = PACKAGE_NAME or "waveshard"
-        inventory = Inventories()
+        inventory = ListingInventories(settings.listing) if settings.listing else Inventories()
         specs = plan_jobs(namespaces, rest, catalog, context, settings, inventory=inventory)
         combine_spec = None
         if settings.combine == "job" and rest.nodes:
@@ -174,9 +183,14 @@ class ProcessingJobRunner(AbstractRunner):
 
         jobs = [fingerprinted(spec) for spec in specs]
         self.jobs = list(jobs)
-        rate = inspect_jobs(jobs, settings, inventory)
+        estimate = inspect_jobs(jobs, settings, inventory)
         if settings.dry_run:
-            tables.print_plan(jobs, settings, rate)
+            tables.print_plan(jobs, settings, estimate)
+            if settings.listing:
+                tables.show(
+                    f"Planned from the listing {settings.listing} ({inventory.files:,} objects, "
+                    f"{inventory.bytes / 1e12:,.2f} TB), not from the bucket."
+                )
             if combine_spec is not None:
                 tables.show(
                     "combine=job: the non-namespaced nodes run as one more job after these."
@@ -352,55 +366,8 @@ class _Submission:
                 self.runner.requests = list(scheduler.requests)
 
 
-class Inventories:
-    """What each input prefix holds, listed once per run."""
-
-    def __init__(self) -> None:
-        self._found: dict[str, Inventory] = {}
-
-    def __call__(self, uri: str) -> Inventory:
-        if uri not in self._found:
-            self._found[uri] = Inventory.of(uri, storage.walk(uri))
-        return self._found[uri]
-
-
 def _default_region() -> str | None:
     """The region boto3 would use: AWS_REGION / AWS_DEFAULT_REGION or the profile's."""
     import boto3
 
     return boto3.session.Session().region_name
-
-
-def inspect_jobs(jobs: list[JobRun], settings: ProcessingSettings, inventory) -> pricing.Rate:
-    """Mark complete jobs skipped and empty ones empty, size every job, estimate its runtime.
-
-    Returns:
-        The throughput the estimates used (measured on this backend and instance
-        type by earlier jobs, or configured), with where it comes from.
-    """
-    seen = []
-    for job in jobs:
-        found = markers.read_marker(job.spec.output_uri, job.spec.marker_name)
-        if found:
-            seen.append(found)
-        if markers.is_complete(found, job.spec.fingerprint) and not settings.force:
-            job.skipped, job.outcome = True, "skipped"
-            job.reason = "complete (same code and config)"
-        sizes = (
-            [job.spec.partition]
-            if job.spec.partition is not None
-            else [inventory(i.uri) for i in job.spec.inputs]
-        )
-        job.records = sum(s.entries if isinstance(s, Inventory) else len(s.entries) for s in sizes)
-        job.files = sum(s.files for s in sizes)
-        job.input_bytes = sum(s.bytes for s in sizes)
-        if job.spec.inputs and job.files == 0 and not job.skipped:
-            job.outcome, job.reason = "empty", "no input objects: no job, ran in the driver"
-    modes = {i.mode for j in jobs for i in j.spec.inputs} or {"file"}
-    rate = pricing.rate_for(pricing.measured_rates(seen), settings, min(modes))
-    for job in jobs:
-        job.estimate_s = pricing.estimate_seconds(job.input_bytes, settings, rate)
-        staged = any(i.mode == "file" for i in job.spec.inputs)
-        size = volume_size(job.input_bytes if staged else 0, job.spec.key, settings)
-        job.spec = dataclasses.replace(job.spec, volume_size_gb=size)
-    return rate

@@ -48,6 +48,7 @@ class JobRun:
     reason: str = ""
     log_link: str = ""
     estimate_s: float = 0.0
+    estimate: Any = None
     instance_seconds: float = 0.0
     submitted_at: float = field(default_factory=time.time)
 

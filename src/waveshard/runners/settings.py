@@ -99,8 +99,17 @@ class ProcessingSettings:
     poll_initial_s: float | None = None
     poll_max_s: float | None = None
     startup_s: float = 240.0
-    throughput_mb_s: float = 20.0
+    compute_mb_s_per_vcpu: dict[str, float] = field(
+        default_factory=lambda: {"profile": 200.0, "clinical": 20.0}
+    )
+    compute_default_mb_s_per_vcpu: float = 20.0
+    staging_mb_s: float | None = None
+    listing: str | None = None
     prices: dict[str, float] = field(default_factory=dict)
+    vcpus: dict[str, int] = field(default_factory=dict)
+    s3_read_mb_s: dict[str, float] = field(default_factory=dict)
+    s3_get_per_1000: float | None = None
+    storage_gb_month: float | None = None
     local_work_dir: str | None = None
     live: bool = True
 
@@ -162,6 +171,11 @@ class ProcessingSettings:
                 f"input_mode={self.input_mode!r} is not supported: use input_mode=stream (jobs "
                 "read S3 directly), input_mode=file (inputs copied onto the volume first) or "
                 "null (stream when the inputs are on S3)."
+            )
+        if self.listing is not None and not self.dry_run:
+            raise SettingsError(
+                f"listing={self.listing} plans from a listing instead of the bucket: it only "
+                "makes a plan, add dry_run=true."
             )
         if self.max_partition_gb is not None and self.max_partition_gb <= 0:
             raise SettingsError(
@@ -244,17 +258,21 @@ class ProcessingSettings:
 def load_settings(*, env: str | None, conf_source, overrides: dict[str, Any]) -> ProcessingSettings:
     """``processing.yml`` of the run's environment, then the runner parameters.
 
-    Prices come from ``instance_prices.yml``; a ``prices`` mapping in
-    ``processing.yml`` adds to it.
+    Prices and instance facts (``vcpus``, ``s3_read_mb_s``, S3 and storage prices)
+    come from ``instance_prices.yml``; the same keys in ``processing.yml`` add to
+    them or change them.
     """
     from waveshard import config
 
     from_yaml = config.read("processing", env=env, conf_source=conf_source)
-    prices = config.read("prices", env=env, conf_source=conf_source)
-    yaml_prices = from_yaml.pop("prices", None) or {}
-    return ProcessingSettings.from_sources(
-        from_yaml, {"prices": {**prices.get("prices", {}), **yaml_prices}}, overrides
-    )
+    facts = config.read("prices", env=env, conf_source=conf_source)
+    # Tables of instance facts: processing.yml adds to (or changes) the shared ones.
+    tables = {
+        name: {**(facts.get(name) or {}), **(from_yaml.pop(name, None) or {})}
+        for name in ("prices", "vcpus", "s3_read_mb_s")
+    }
+    scalars = {name: facts.get(name) for name in ("s3_get_per_1000", "storage_gb_month")}
+    return ProcessingSettings.from_sources(scalars, from_yaml, tables, overrides)
 
 
 def _coerce(name: str, value: Any, spec: dataclasses.Field) -> Any:

@@ -43,7 +43,7 @@ def code_base(settings: ProcessingSettings, root: str) -> str:
         SettingsError: SageMaker jobs cannot read code from this machine.
     """
     base = settings.code_uri or storage.join(root, WORK_FOLDER, "code")
-    if settings.backend == "sagemaker" and not is_s3(base):
+    if settings.backend == "sagemaker" and not settings.dry_run and not is_s3(base):
         raise SettingsError(
             f"The jobs' code would go to {base}, which SageMaker cannot read: run with "
             "--env aws (outputs on S3) or set code_uri=s3://<bucket>/<prefix>."

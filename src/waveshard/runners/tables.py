@@ -7,6 +7,7 @@ from contextlib import nullcontext
 
 from waveshard.runners import pricing
 from waveshard.runners.backends import elapsed
+from waveshard.runners.estimates import RunEstimate
 from waveshard.runners.scheduler import JobRun
 from waveshard.runners.settings import ProcessingSettings
 
@@ -82,65 +83,85 @@ def _elapsed(job: JobRun) -> str:
     return ""
 
 
-def print_plan(jobs: list[JobRun], settings: ProcessingSettings, rate: pricing.Rate) -> None:
-    """The dry-run plan: per namespace records, bytes, instance, runtime and cost; totals."""
+def print_plan(jobs: list[JobRun], settings: ProcessingSettings, estimate: RunEstimate) -> None:
+    """The dry-run plan: per job what it reads and where its time goes; totals; assumptions."""
     from rich.table import Table
 
     show(f"Plan (dry run, nothing submitted): {where_jobs_run(settings)}")
-    table = Table(title=f"Plan (dry run, nothing submitted; backend={settings.backend})")
-    for column in (
-        "namespace",
-        "action",
-        "records",
-        "bytes",
-        "instance",
-        "est. runtime",
-        "est. cost",
-    ):
-        table.add_column(column)
-    total_s = total_cost = 0.0
-    total_bytes = total_records = 0
+    table = Table(title=f"Plan: input_mode {estimate.mode}, {settings.instance_type}")
+    columns = ("namespace", "action", "records", "bytes", "volume", "start-up", "staging")
+    for column in (*columns, "reading", "compute", "est. runtime", "est. cost"):
+        table.add_column(column, justify="left" if column in ("namespace", "action") else "right")
+    fmt = pricing.format_seconds
     for job in jobs:
-        seconds = 0.0 if job.skipped or job.empty else job.estimate_s * settings.instance_count
-        value = pricing.cost(settings.prices, settings.instance_type, seconds)
-        total_s += seconds
-        total_cost += value or 0.0
-        total_bytes += job.input_bytes
-        total_records += job.records
-        idle = job.skipped or job.empty
-        table.add_row(
-            job.spec.key,
+        e = job.estimate
+        action = (
             "skip (complete)"
             if job.skipped
             else "empty (no job)"
             if job.empty
             else "run (est. > max_runtime_s!)"
             if job.estimate_s > settings.max_runtime_s
-            else "run",
-            str(job.records),
-            pricing.format_bytes(job.input_bytes),
-            "-"
-            if idle
-            else f"{settings.instance_count} × {settings.instance_type}, "
-            f"{job.spec.volume_size_gb or settings.volume_size_gb} GB",
-            "-" if idle else pricing.format_seconds(job.estimate_s),
-            "-" if idle else pricing.format_cost(value),
+            else "run"
         )
+        times = (
+            ["-"] * 4
+            if e is None
+            else [
+                fmt(e.startup_s),
+                fmt(e.staging_s) if e.staging_s else "-",
+                "(measured)" if e.measured_s is not None else fmt(e.reading_s),
+                fmt(e.measured_s) if e.measured_s is not None else fmt(e.compute_s),
+            ]
+        )
+        cost = (
+            None
+            if e is None
+            else pricing.cost(
+                settings.prices, settings.instance_type, e.total_s * settings.instance_count
+            )
+        )
+        table.add_row(
+            job.spec.key,
+            action,
+            f"{job.records:,}",
+            pricing.format_bytes(job.input_bytes),
+            "-" if e is None else f"{job.spec.volume_size_gb} GB",
+            *times,
+            "-" if e is None else fmt(e.total_s),
+            "-" if e is None else pricing.format_cost(cost),
+        )
+    running = [j for j in jobs if j.estimate is not None]
     table.add_row(
         "TOTAL",
-        f"{sum(not j.skipped and not j.empty for j in jobs)} job(s)",
-        str(total_records),
-        pricing.format_bytes(total_bytes),
-        "",
-        f"{pricing.format_seconds(total_s)} instance-time",
-        pricing.format_cost(total_cost),
+        f"{len(running)} job(s)",
+        f"{sum(j.records for j in jobs):,}",
+        pricing.format_bytes(sum(j.input_bytes for j in jobs)),
+        *[""] * 5,
+        fmt(estimate.instance_seconds()) + " inst.",
+        pricing.format_cost(estimate.costs()["instances"]),
     )
     show(table)
+    costs = estimate.costs()
+    total = sum(v for v in costs.values() if v is not None)
     show(
-        f"Runtime estimate: {settings.startup_s:.0f} s start-up + bytes at "
-        f"{rate.bytes_per_s / 1e6:,.1f} MB/s, {rate.source}; "
-        f"at most {settings.max_concurrent_jobs} job(s) at a time."
+        f"Wall-clock: {fmt(estimate.wall_s())} with max_concurrent_jobs="
+        f"{settings.max_concurrent_jobs} ({len(running)} job(s), started in this order as "
+        f"slots free up); instance time {fmt(estimate.instance_seconds())} "
+        f"({settings.instance_count} × {settings.instance_type} per job); cost "
+        + " + ".join(f"{pricing.format_cost(v)} {k}" for k, v in costs.items() if v is not None)
+        + f" = {pricing.format_cost(total)}."
     )
+    show("Assumptions:")
+    for line in estimate.assumptions():
+        show(f"  - {line}")
+    if settings.backend == "sagemaker" and running:
+        show(
+            f"Quota: new AWS accounts often have a quota of 0 for '{settings.instance_type} for "
+            "processing job usage' (Service Quotas → Amazon SageMaker): request at least "
+            f"{min(settings.max_concurrent_jobs, len(running)) * settings.instance_count} "
+            "before running, or jobs fail with ResourceLimitExceeded."
+        )
 
 
 def print_summary(jobs: list[JobRun], settings: ProcessingSettings) -> None:
