@@ -6,30 +6,35 @@ import logging
 from typing import Any
 
 import pandas as pd
-from matplotlib.figure import Figure
 
-from waveshard.pipelines.reporting.figures import (
-    coverage_figure,
-    feature_distributions_figure,
-    problems_figure,
-)
 from waveshard.pipelines.reporting.summary import build_report, render_html
 
 logger = logging.getLogger(__name__)
 
+# matplotlib is imported when a figure is drawn, not when the pipelines are
+# registered: every Kedro process registers them, and most draw nothing. The
+# figures are annotated ``Any`` (they are matplotlib Figures) because Kedro
+# resolves every node's annotations when it validates parameters.
 
-def draw_coverage(record_features: pd.DataFrame) -> Figure:
-    """Hours of signal per signal and group."""
+
+def draw_coverage(record_features: pd.DataFrame) -> Any:
+    """Hours of signal per signal and group (a matplotlib Figure)."""
+    from waveshard.pipelines.reporting.figures import coverage_figure
+
     return coverage_figure(record_features)
 
 
-def draw_feature_distributions(record_features: pd.DataFrame) -> Figure:
-    """Record-level p05 / median / p95 per signal, across records."""
+def draw_feature_distributions(record_features: pd.DataFrame) -> Any:
+    """Record-level p05 / median / p95 per signal, across records (a matplotlib Figure)."""
+    from waveshard.pipelines.reporting.figures import feature_distributions_figure
+
     return feature_distributions_figure(record_features)
 
 
-def draw_problems(extraction_errors: pd.DataFrame) -> Figure:
-    """Problems per error type and severity."""
+def draw_problems(extraction_errors: pd.DataFrame) -> Any:
+    """Problems per error type and severity (a matplotlib Figure)."""
+    from waveshard.pipelines.reporting.figures import problems_figure
+
     return problems_figure(extraction_errors)
 
 
