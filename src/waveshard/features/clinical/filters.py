@@ -1,0 +1,79 @@
+"""Cheap building blocks shared by the detectors: decimation and moving sums."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import scipy.signal
+
+
+def block_mean(x: np.ndarray, q: int) -> np.ndarray:
+    """Average every ``q`` samples (a boxcar anti-alias filter plus decimation).
+
+    The last incomplete block is dropped; the result's sample ``i`` stands for
+    input samples ``[i q, (i + 1) q)``, i.e. time ``(i q + (q - 1) / 2) / fs``.
+    """
+    if q <= 1:
+        return x
+    n = len(x) // q
+    return x[: n * q].reshape(n, q).mean(axis=1)
+
+
+def centered_moving_average(x: np.ndarray, n: int) -> np.ndarray:
+    """Mean over ``n`` samples centred on each sample (shorter at the ends)."""
+    if n <= 1 or len(x) == 0:
+        return x.astype(np.float64, copy=True)
+    c = np.concatenate([[0.0], np.cumsum(x)])
+    half = n // 2
+    i = np.arange(len(x))
+    lo = np.maximum(i - half, 0)
+    hi = np.minimum(i - half + n, len(x))
+    return (c[hi] - c[lo]) / (hi - lo)
+
+
+@lru_cache(maxsize=64)
+def bandpass_sos(low_hz: float, high_hz: float, fs: float, order: int = 2) -> np.ndarray:
+    """Second-order sections of a Butterworth band-pass (cached per rate)."""
+    high_hz = min(high_hz, 0.45 * fs)
+    return scipy.signal.butter(order, (low_hz, high_hz), btype="bandpass", output="sos", fs=fs)
+
+
+def zero_phase_bandpass(x: np.ndarray, fs: float, low_hz: float, high_hz: float) -> np.ndarray:
+    """Zero-phase Butterworth band-pass of a run without NaN (short runs padded less)."""
+    sos = bandpass_sos(low_hz, high_hz, fs)
+    padlen = min(3 * (2 * len(sos) + 1), len(x) - 1)
+    return scipy.signal.sosfiltfilt(sos, x, padlen=max(padlen, 0))
+
+
+def parabolic_peak(y: np.ndarray, peaks: np.ndarray) -> np.ndarray:
+    """Sub-sample positions of local maxima by a parabola through three samples."""
+    inner = (peaks > 0) & (peaks < len(y) - 1)
+    position = peaks.astype(np.float64)
+    p = peaks[inner]
+    left, centre, right = y[p - 1], y[p], y[p + 1]
+    denominator = left - 2 * centre + right
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shift = np.where(denominator < 0, 0.5 * (left - right) / denominator, 0.0)
+    position[inner] += np.clip(shift, -0.5, 0.5)
+    return position
+
+
+def segment_argmax(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Index of the (first) maximum of ``x`` inside each ``[start, stop)`` block.
+
+    Args:
+        x: Values without NaN.
+        edges: ``(n, 2)`` non-empty, non-overlapping blocks in ascending order.
+
+    Returns:
+        ``n`` indices into ``x``, computed without a Python loop.
+    """
+    lengths = edges[:, 1] - edges[:, 0]
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    members = np.arange(lengths.sum()) + np.repeat(edges[:, 0] - offsets, lengths)
+    owner = np.repeat(np.arange(len(edges)), lengths)
+    values = x[members]
+    hit = np.flatnonzero(values == np.maximum.reduceat(values, offsets)[owner])
+    first = hit[np.concatenate([[True], owner[hit][1:] != owner[hit][:-1]])]
+    return members[first]
