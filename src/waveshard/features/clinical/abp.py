@@ -13,7 +13,9 @@ implementation is used):
 2. Slope sum function ``z(i) = sum(max(dy(k), 0) for k in (i - w, i])`` over a
    window ``w`` of 128 ms.
 3. Decision rule: the threshold base is three times the mean SSF of the first
-   10 s and follows each accepted pulse's SSF maximum; a pulse is an SSF peak
+   10 s and follows each accepted pulse's SSF maximum (a running average that
+   moves 10 % of the way to each new maximum, counted at most as twice the
+   base so that one large artifact does not blind it); a pulse is an SSF peak
    above 60 % of the base, at least a refractory period ("eye-closing",
    250 ms) after the previous pulse. When no pulse was found for 2.5 s the
    threshold halves for every further 2.5 s (the paper lowers it when pulses
@@ -44,8 +46,11 @@ REFRACTORY_S = 0.25
 LEARNING_S = 10.0
 NO_PULSE_S = 2.5
 THRESHOLD_FRACTION = 0.6
-#: Weight of a new pulse's SSF maximum in the threshold base.
-BASE_UPDATE = 0.25
+#: Weight of a new pulse's SSF maximum in the threshold base, and the most a
+#: pulse may count as (in multiples of the base): one flush or motion artifact
+#: ten times a normal pulse must not lift the threshold above the next pulses.
+BASE_UPDATE = 0.1
+BASE_UPDATE_CAP = 2.0
 ONSET_FRACTION = 0.01
 #: How far before its SSF peak an onset may lie: the SSF window plus the
 #: longest upstroke we expect (a little over 250 ms in damped or slow pulses).
@@ -106,7 +111,7 @@ def _accept_pulses(peaks: np.ndarray, heights: np.ndarray, base: float, fs: floa
         if height > threshold:
             accepted.append(i)
             last = peak
-            base += BASE_UPDATE * (height - base)
+            base += BASE_UPDATE * (min(height, BASE_UPDATE_CAP * base) - base)
     return accepted
 
 
