@@ -25,7 +25,11 @@ def mitdb_100() -> tuple[np.ndarray, np.ndarray]:
     record = wfdb.rdrecord(str(MITDB / "100"))
     annotation = wfdb.rdann(str(MITDB / "100"), "atr")
     beats = np.array(
-        [s for s, sym in zip(annotation.sample, annotation.symbol, strict=True) if sym in BEAT_SYMBOLS]
+        [
+            s
+            for s, sym in zip(annotation.sample, annotation.symbol, strict=True)
+            if sym in BEAT_SYMBOLS
+        ]
     )
     return record.p_signal[:, 0], beats
 
@@ -61,7 +65,7 @@ def test_other_rates_still_find_the_beats(mitdb_100, fs) -> None:
 
 def test_agrees_with_wfdb_xqrs_at_125_hz(mitdb_100) -> None:
     """Cross-check with an independent detector (wfdb's XQRS) on the whole record."""
-    ecg, reference = resample(*mitdb_100, 125)
+    ecg, _reference = resample(*mitdb_100, 125)
     ours = detect_r_peaks(ecg, 125)
     theirs = processing.xqrs_detect(ecg, fs=125, verbose=False)
     agreement = match_beats(ours, theirs, EC57_WINDOW_S * 125)

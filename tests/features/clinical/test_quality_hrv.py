@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
 from waveshard.features.clinical.hrv import trailing_hrv
-from waveshard.features.clinical.quality import QUALITY_COUNTS, window_quality_counts
+from waveshard.features.clinical.quality import (
+    QUALITY_COUNTS,
+    constant_runs,
+    samples_per_window,
+    window_quality_counts,
+)
 
 
 def test_quality_counts_per_window() -> None:
@@ -23,7 +30,7 @@ def test_quality_counts_per_window() -> None:
         fs,
         adc_range=(-4.0, 4.0),
         physiological_range=(-5.0, 5.0),
-        flat_block_s=1.0,
+        flat_min_s=1.0,
     )
     table = dict(zip(QUALITY_COUNTS, counts.T, strict=True))
     assert table["present"].tolist() == [100, 100, 100]
@@ -33,20 +40,47 @@ def test_quality_counts_per_window() -> None:
     assert table["out_of_range"].tolist() == [0, 0, 4]
 
 
-def test_a_block_with_an_invalid_sample_is_not_flat() -> None:
+def test_an_invalid_sample_interrupts_a_flat_run() -> None:
     x = np.full(40, 1.0)
     x[5] = np.nan
     counts = window_quality_counts(
-        x, np.array([0]), 10.0, adc_range=None, physiological_range=None, flat_block_s=1.0
+        x, np.array([0]), 10.0, adc_range=None, physiological_range=None, flat_min_s=1.0
     )
-    # Blocks [0, 10) holds the NaN; [10, 40) are flat.
-    assert counts[0].tolist() == [40, 39, 30, 0, 0]
+    # [0, 5) is shorter than 1 s; [6, 40) is flat.
+    assert counts[0].tolist() == [40, 39, 34, 0, 0]
+
+
+def test_run_counts_per_window_equal_a_sample_by_sample_count() -> None:
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        n = int(rng.integers(1, 400))
+        x = np.round(rng.normal(0, 1, n) * rng.choice([0.3, 3.0]))
+        x[rng.random(n) < 0.05] = np.nan
+        bounds = np.unique(np.r_[0, rng.integers(0, n, 4)])
+        runs = constant_runs(x, 3)
+        mask = np.zeros(n, dtype=bool)
+        for a, b in runs:
+            mask[a:b] = True
+        # Brute force: a sample is flat when its run of equal finite values has 3+ samples.
+        expected = np.zeros(n, dtype=bool)
+        i = 0
+        while i < n:
+            j = i
+            while j + 1 < n and x[j + 1] == x[i]:
+                j += 1
+            if np.isfinite(x[i]) and j - i + 1 >= 3:
+                expected[i : j + 1] = True
+            i = j + 1
+        assert (mask == expected).all()
+        per_window = samples_per_window(runs, bounds, n)
+        edges = np.append(bounds, n)
+        assert per_window.tolist() == [int(mask[a:b].sum()) for a, b in itertools.pairwise(edges)]
 
 
 def test_nothing_clipped_or_out_of_range_without_limits() -> None:
     x = np.array([1e9, -1e9, np.nan, 0.0])
     counts = window_quality_counts(
-        x, np.array([0]), 1.0, adc_range=None, physiological_range=None, flat_block_s=2.0
+        x, np.array([0]), 1.0, adc_range=None, physiological_range=None, flat_min_s=2.0
     )
     assert counts[0].tolist() == [4, 3, 0, 0, 0]
 

@@ -197,7 +197,7 @@ def _channel_values(draw) -> np.ndarray:
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     x = rng.normal(0, draw(st.floats(1e-6, 1e4)), n)
     if kind == "steps":
-        x = np.round(x / max(np.std(x), 1e-9))
+        x = np.round(x / max(np.std(x) if n else 1.0, 1e-9))
     holes = draw(st.integers(0, 5))
     for _ in range(holes):
         if n:

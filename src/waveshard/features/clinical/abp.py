@@ -163,9 +163,16 @@ def detect_pulse_onsets(abp: np.ndarray, fs: float) -> np.ndarray:
     abp = np.asarray(abp, dtype=np.float64)
     if abp.ndim != 1:
         raise ValueError(f"abp must be a 1-D array, got shape {abp.shape}")
+    return pulse_onsets_in_spans(abp, fs, finite_spans(abp))
+
+
+def pulse_onsets_in_spans(abp: np.ndarray, fs: float, spans: np.ndarray) -> np.ndarray:
+    """:func:`detect_pulse_onsets` with the runs of valid samples already known."""
+    min_length = max(int(2.0 * fs), 4)
     found = [
         start + _onsets_in_span(abp[start:stop], fs)
-        for start, stop in finite_spans(abp, max(int(2.0 * fs), 4))
+        for start, stop in spans
+        if stop - start >= min_length
     ]
     return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
@@ -223,7 +230,11 @@ def _empty_beats() -> AbpBeats:
 
 
 def abp_beats(
-    abp: np.ndarray, fs: float, onsets: np.ndarray, rules: AbpQualityRules | None = None
+    abp: np.ndarray,
+    fs: float,
+    onsets: np.ndarray,
+    rules: AbpQualityRules | None = None,
+    spans: np.ndarray | None = None,
 ) -> AbpBeats:
     """Per-beat pressures and quality between consecutive pulse onsets.
 
@@ -232,6 +243,7 @@ def abp_beats(
         fs: Sampling frequency in Hz.
         onsets: Pulse onsets from :func:`detect_pulse_onsets`.
         rules: Quality criteria (default: Sun et al. 2006).
+        spans: The runs of valid samples, when already known.
 
     Returns:
         One entry per pair of consecutive onsets with no invalid sample
@@ -242,7 +254,7 @@ def abp_beats(
     onsets = np.asarray(onsets, dtype=np.int64)
     if len(onsets) < 2:
         return _empty_beats()
-    spans = finite_spans(abp)
+    spans = finite_spans(abp) if spans is None else spans
     contiguous = same_span(onsets, spans)
     if not contiguous.any():
         return _empty_beats()

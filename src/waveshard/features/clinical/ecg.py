@@ -72,9 +72,15 @@ def detect_r_peaks(ecg: np.ndarray, fs: float) -> np.ndarray:
     ecg = np.asarray(ecg, dtype=np.float64)
     if ecg.ndim != 1:
         raise ValueError(f"ecg must be a 1-D array, got shape {ecg.shape}")
+    return r_peaks_in_spans(ecg, fs, finite_spans(ecg))
+
+
+def r_peaks_in_spans(ecg: np.ndarray, fs: float, spans: np.ndarray) -> np.ndarray:
+    """:func:`detect_r_peaks` with the runs of valid samples already known."""
     min_length = max(int(MIN_SPAN_S * fs), 2)
     found = [
         start + _detect_in_span(ecg[start:stop], fs)
-        for start, stop in finite_spans(ecg, min_length)
+        for start, stop in spans
+        if stop - start >= min_length
     ]
     return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)

@@ -24,12 +24,25 @@ def centered_moving_average(x: np.ndarray, n: int) -> np.ndarray:
     """Mean over ``n`` samples centred on each sample (shorter at the ends)."""
     if n <= 1 or len(x) == 0:
         return x.astype(np.float64, copy=True)
-    c = np.concatenate([[0.0], np.cumsum(x)])
     half = n // 2
-    i = np.arange(len(x))
-    lo = np.maximum(i - half, 0)
-    hi = np.minimum(i - half + n, len(x))
-    return (c[hi] - c[lo]) / (hi - lo)
+    c = np.empty(len(x) + 1)
+    c[0] = 0.0
+    np.cumsum(x, out=c[1:])
+    if n > len(x):  # every window is clipped: index arithmetic on a short signal
+        i = np.arange(len(x))
+        lo, hi = np.maximum(i - half, 0), np.minimum(i - half + n, len(x))
+        return (c[hi] - c[lo]) / (hi - lo)
+    # Window of sample i: [i - half, i - half + n), clipped to the signal.
+    out = np.empty(len(x))
+    inner = slice(half, len(x) - n + half + 1)
+    out[inner] = (c[n:] - c[: len(x) - n + 1]) / n
+    for i in range(min(half, len(x))):  # the few edge samples, one by one
+        hi = min(i - half + n, len(x))
+        out[i] = c[hi] / hi
+    for i in range(max(len(x) - n + half + 1, half), len(x)):
+        lo = i - half
+        out[i] = (c[len(x)] - c[lo]) / (len(x) - lo)
+    return out
 
 
 @lru_cache(maxsize=64)

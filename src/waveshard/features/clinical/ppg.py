@@ -10,7 +10,7 @@ average exceeds the beat average plus ``0.02 * mean(S)`` and last at least
 111 ms each hold one pulse, at the block's maximum.
 
 Only the pulse rate is wanted, so the signal is first averaged down to about
-50 Hz (the band of interest ends at 8 Hz) and each peak is refined to a
+25 Hz (the band of interest ends at 8 Hz) and each peak is refined to a
 fraction of a sample with a parabola.
 """
 
@@ -75,10 +75,17 @@ def detect_pleth_peaks(pleth: np.ndarray, fs: float) -> np.ndarray:
     pleth = np.asarray(pleth, dtype=np.float64)
     if pleth.ndim != 1:
         raise ValueError(f"pleth must be a 1-D array, got shape {pleth.shape}")
+    return pleth_peaks_in_spans(pleth, fs, finite_spans(pleth))
+
+
+def pleth_peaks_in_spans(pleth: np.ndarray, fs: float, spans: np.ndarray) -> np.ndarray:
+    """:func:`detect_pleth_peaks` with the runs of valid samples already known."""
     q = max(1, math.floor(fs / WORKING_FS))
     rate = fs / q
     found = []
-    for start, stop in finite_spans(pleth, max(int(2.0 * fs), 4 * q)):
+    for start, stop in spans:
+        if stop - start < max(int(2.0 * fs), 4 * q):
+            continue
         low = block_mean(pleth[start:stop], q)
         if len(low) < 8 or np.ptp(low) == 0:
             continue

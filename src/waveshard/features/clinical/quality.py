@@ -8,19 +8,75 @@ Definitions (each a count of samples of one channel inside one window):
 
 - ``present``: samples the record has there at all, valid or not;
 - ``valid``: finite samples (not the format's invalid-sample value);
-- ``flat``: samples in blocks of ``flat_block_s`` seconds (aligned to the
-  piece's first sample) whose samples are all valid and all equal: a lead
-  that is off, a transducer that is disconnected or a line held at one value;
+- ``flat``: samples in runs of one repeated valid value lasting at least
+  ``flat_min_s`` seconds: a lead that is off, a disconnected transducer, a
+  line held at one value;
 - ``clipped``: valid samples at the lowest or highest value the ADC can
   represent (saturation);
 - ``out_of_range``: valid samples outside the signal's physiological range.
+
+Cost: valid and flat counts come from runs (start/stop pairs), so they cost
+one comparison pass; the clipped and out-of-range masks are built only when
+the channel's extremes reach a limit at all.
 """
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
+from waveshard.features.clinical.spans import finite_spans
+
 QUALITY_COUNTS = ("present", "valid", "flat", "clipped", "out_of_range")
+
+
+def constant_runs(x: np.ndarray, min_length: int) -> np.ndarray:
+    """``[start, stop)`` of runs of one repeated finite value, ``min_length`` or longer."""
+    if len(x) < max(min_length, 1):
+        return np.empty((0, 2), dtype=np.int64)
+    # NaN != NaN, so invalid samples never extend a run.
+    changes = np.flatnonzero(x[1:] != x[:-1]) + 1
+    starts = np.concatenate([[0], changes])
+    stops = np.concatenate([changes, [len(x)]])
+    long = (stops - starts) >= min_length
+    runs = np.column_stack([starts[long], stops[long]])
+    if len(runs):
+        runs = runs[np.isfinite(x[runs[:, 0]])]
+    return runs.astype(np.int64)
+
+
+def samples_per_window(runs: np.ndarray, bounds: np.ndarray, n: int) -> np.ndarray:
+    """How many samples of the ``[start, stop)`` runs fall in each window.
+
+    Args:
+        runs: Disjoint runs in ascending order.
+        bounds: First sample of each window (the last window ends at ``n``).
+        n: Number of samples.
+    """
+    if not len(runs):
+        return np.zeros(len(bounds), dtype=np.int64)
+    covered = np.concatenate([[0], np.cumsum(runs[:, 1] - runs[:, 0])])
+
+    def before(t: np.ndarray) -> np.ndarray:
+        """Run samples before position t."""
+        k = np.searchsorted(runs[:, 1], t, side="right")  # runs that end at or before t
+        partial = np.zeros(len(t), dtype=np.int64)
+        inside = k < len(runs)
+        start = runs[np.minimum(k, len(runs) - 1), 0]
+        partial[inside] = np.maximum(t[inside] - start[inside], 0)
+        return covered[k] + partial
+
+    edges = np.append(bounds, n)
+    return np.diff(before(edges))
+
+
+def _count_per_window(mask: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    edges = np.append(bounds, len(mask)).tolist()
+    return np.array(
+        [np.count_nonzero(mask[a:b]) for a, b in itertools.pairwise(edges)],
+        dtype=np.int64,
+    )
 
 
 def window_quality_counts(
@@ -30,7 +86,8 @@ def window_quality_counts(
     *,
     adc_range: tuple[float, float] | None,
     physiological_range: tuple[float, float] | None,
-    flat_block_s: float,
+    flat_min_s: float,
+    spans: np.ndarray | None = None,
 ) -> np.ndarray:
     """Quality counts of one channel for consecutive windows.
 
@@ -43,7 +100,8 @@ def window_quality_counts(
             value, or None when unknown (then nothing counts as clipped).
         physiological_range: Plausible physical range, or None (nothing is
             out of range).
-        flat_block_s: Block length of the flat-line test.
+        flat_min_s: Shortest run of one repeated value that counts as flat.
+        spans: Runs of valid samples, when already known.
 
     Returns:
         An ``(len(bounds), 5)`` int64 array in :data:`QUALITY_COUNTS` order.
@@ -52,28 +110,24 @@ def window_quality_counts(
     counts = np.zeros((len(bounds), len(QUALITY_COUNTS)), dtype=np.int64)
     if n == 0 or len(bounds) == 0:
         return counts
+    spans = finite_spans(x) if spans is None else spans
     counts[:, 0] = np.diff(np.append(bounds, n))
-
-    def per_window(mask: np.ndarray) -> np.ndarray:
-        return np.add.reduceat(mask.view(np.int8), bounds, dtype=np.int64)
-
-    counts[:, 1] = per_window(np.isfinite(x))
-    block = max(2, round(flat_block_s * fs))
-    n_blocks = n // block
-    if n_blocks:
-        blocks = x[: n_blocks * block].reshape(n_blocks, block)
-        # NaN makes max - min NaN, so a block with an invalid sample is not flat.
-        flat_blocks = blocks.max(axis=1) == blocks.min(axis=1)
-        if flat_blocks.any():
-            flat = np.zeros(n, dtype=bool)
-            flat[: n_blocks * block] = np.repeat(flat_blocks, block)
-            counts[:, 2] = per_window(flat)
+    counts[:, 1] = samples_per_window(spans, bounds, n)
+    if not len(spans):
+        return counts
+    flat = constant_runs(x, max(2, round(flat_min_s * fs)))
+    counts[:, 2] = samples_per_window(flat, bounds, n)
+    # fmin/fmax skip NaN: one fast pass tells whether any limit is reached.
+    low_seen, high_seen = np.fmin.reduce(x), np.fmax.reduce(x)
     with np.errstate(invalid="ignore"):
         if adc_range is not None:
             low, high = adc_range
             tolerance = 1e-9 * max(abs(high - low), 1.0)
-            counts[:, 3] = per_window((x <= low + tolerance) | (x >= high - tolerance))
+            if low_seen <= low + tolerance or high_seen >= high - tolerance:
+                mask = (x <= low + tolerance) | (x >= high - tolerance)
+                counts[:, 3] = _count_per_window(mask, bounds)
         if physiological_range is not None:
             low, high = physiological_range
-            counts[:, 4] = per_window((x < low) | (x > high))
+            if low_seen < low or high_seen > high:
+                counts[:, 4] = _count_per_window((x < low) | (x > high), bounds)
     return counts

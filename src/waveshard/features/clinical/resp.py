@@ -21,12 +21,12 @@ from the papers:
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
 
 from waveshard.features.clinical.filters import block_mean, zero_phase_bandpass
+from waveshard.features.clinical.grouping import Groups
 from waveshard.features.clinical.spans import finite_spans
 
 WORKING_FS = 10.0
@@ -51,15 +51,12 @@ def _extrema(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _relevant(values: np.ndarray, positions: np.ndarray, quantile: float, block: int) -> np.ndarray:
     """Which extrema pass ``RELEVANCE`` times their block's quartile."""
-    keep = np.zeros(len(values), dtype=bool)
     if not len(values):
-        return keep
+        return np.zeros(0, dtype=bool)
     owner = positions // block
-    bounds = np.flatnonzero(np.diff(owner, prepend=-1, append=owner[-1] + 1))
-    for a, b in itertools.pairwise(bounds):
-        limit = RELEVANCE * np.quantile(values[a:b], quantile)
-        keep[a:b] = values[a:b] > limit if quantile > 0.5 else values[a:b] < limit
-    return keep
+    owner = owner - owner[0]
+    limit = RELEVANCE * Groups(owner, int(owner[-1]) + 1).quantile(values, quantile)[owner]
+    return values > limit if quantile > 0.5 else values < limit
 
 
 def _breaths_in_span(y: np.ndarray, fs: float, block_s: float) -> np.ndarray:
@@ -107,10 +104,23 @@ def detect_breaths(
     resp = np.asarray(resp, dtype=np.float64)
     if resp.ndim != 1:
         raise ValueError(f"resp must be a 1-D array, got shape {resp.shape}")
+    return breaths_in_spans(resp, fs, finite_spans(resp), band_hz, block_s)
+
+
+def breaths_in_spans(
+    resp: np.ndarray,
+    fs: float,
+    spans: np.ndarray,
+    band_hz: tuple[float, float] = DEFAULT_BAND_HZ,
+    block_s: float = BLOCK_S,
+) -> np.ndarray:
+    """:func:`detect_breaths` with the runs of valid samples already known."""
     q = max(1, math.floor(fs / WORKING_FS))
     rate = fs / q
     found = []
-    for start, stop in finite_spans(resp, max(int(10.0 * fs), 8 * q)):
+    for start, stop in spans:
+        if stop - start < max(int(10.0 * fs), 8 * q):
+            continue
         low = block_mean(resp[start:stop], q)
         if len(low) < 16 or np.ptp(low) == 0:
             continue

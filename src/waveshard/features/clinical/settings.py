@@ -71,7 +71,7 @@ class ClinicalSettings:
         min_intervals: Fewest valid intervals (RR, pulse, breath) or accepted
             ABP beats a window needs for its rate and pressure features.
         hrv_min_coverage: Fraction of the HRV window that NN intervals must cover.
-        flat_block_s: Block length of the flat-line test.
+        flat_min_s: Shortest run of one repeated value that counts as a flat line.
         map_threshold_mmhg: MAP below which beats count towards ``map_below_65_s``.
         ranges: Physiological range per signal kind (None: no range).
         signal_names: Names that identify each signal kind.
@@ -85,7 +85,7 @@ class ClinicalSettings:
     resp_band_hz: tuple[float, float] = (0.1, 1.0)
     min_intervals: int = 3
     hrv_min_coverage: float = 0.5
-    flat_block_s: float = 1.0
+    flat_min_s: float = 1.0
     map_threshold_mmhg: float = 65.0
     ranges: Mapping[str, tuple[float, float] | None] = field(
         default_factory=lambda: dict(DEFAULT_RANGES)

@@ -23,12 +23,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from waveshard.features.clinical.abp import abp_beats, detect_pulse_onsets
-from waveshard.features.clinical.ecg import detect_r_peaks
+from waveshard.features.clinical.abp import abp_beats, pulse_onsets_in_spans
+from waveshard.features.clinical.ecg import r_peaks_in_spans
+from waveshard.features.clinical.grouping import Groups
 from waveshard.features.clinical.hrv import trailing_hrv
-from waveshard.features.clinical.ppg import detect_pleth_peaks
+from waveshard.features.clinical.ppg import pleth_peaks_in_spans
 from waveshard.features.clinical.quality import QUALITY_COUNTS, window_quality_counts
-from waveshard.features.clinical.resp import detect_breaths
+from waveshard.features.clinical.resp import breaths_in_spans
 from waveshard.features.clinical.settings import (
     SIGNAL_KINDS,
     ClinicalSettings,
@@ -118,14 +119,26 @@ class Piece:
 
 
 class _Columns:
-    """Arrays appended piece by piece, concatenated when read."""
+    """Arrays appended piece by piece, concatenated when read.
+
+    Additions are staged until :meth:`commit`, so a piece whose analysis fails
+    half-way leaves nothing behind.
+    """
 
     def __init__(self) -> None:
         self._parts: dict[str, list[np.ndarray]] = defaultdict(list)
+        self._staged: list[tuple[str, np.ndarray]] = []
 
     def add(self, **arrays: np.ndarray) -> None:
-        for name, values in arrays.items():
-            self._parts[name].append(np.asarray(values))
+        self._staged.extend((name, np.asarray(values)) for name, values in arrays.items())
+
+    def commit(self) -> None:
+        for name, values in self._staged:
+            self._parts[name].append(values)
+        self._staged.clear()
+
+    def discard(self) -> None:
+        self._staged.clear()
 
     def __getitem__(self, name: str) -> np.ndarray:
         parts = self._parts.get(name)
@@ -178,12 +191,30 @@ class RecordWindows:
 
     # -- one piece ------------------------------------------------------------
 
+    def _stores(self) -> list[_Columns]:
+        return [*self._quality.values(), self._leads, self._ecg, self._rr, self._rr_diff,
+                self._abp, self._pleth, self._resp, self._numerics]  # fmt: skip
+
     def add(self, piece: Piece) -> None:
-        """Reduce one piece to per-window counts and events (never raises on bad samples)."""
-        if piece.numerics:
-            self._add_numerics(piece)
-            return
-        by_kind: dict[str, list[tuple[Channel, int, np.ndarray, np.ndarray]]] = defaultdict(list)
+        """Reduce one piece to per-window counts and events.
+
+        Bad sample values never raise; if anything else does, the piece leaves
+        no trace and the exception propagates (the caller reports the piece).
+        """
+        try:
+            if piece.numerics:
+                self._add_numerics(piece)
+            else:
+                self._add_waveforms(piece)
+        except BaseException:
+            for store in self._stores():
+                store.discard()
+            raise
+        for store in self._stores():
+            store.commit()
+
+    def _add_waveforms(self, piece: Piece) -> None:
+        by_kind: dict[str, list[tuple]] = defaultdict(list)
         for channel in piece.channels:
             kind = self.settings.kind_of(channel.name)
             values = np.asarray(channel.values, dtype=np.float64)
@@ -191,17 +222,19 @@ class RecordWindows:
                 continue
             first_sample = round(piece.offset_s * channel.fs)
             windows, bounds = self._grid(len(values), first_sample, channel.fs)
+            spans = finite_spans(values)
             counts = window_quality_counts(
                 values,
                 bounds,
                 channel.fs,
                 adc_range=channel.adc_range,
                 physiological_range=self.settings.ranges.get(kind),
-                flat_block_s=self.settings.flat_block_s,
+                flat_min_s=self.settings.flat_min_s,
+                spans=spans,
             )
-            by_kind[kind].append((channel, first_sample, windows, counts))
+            by_kind[kind].append((channel, values, spans, first_sample, windows, counts))
         for kind, candidates in by_kind.items():
-            channel, first_sample, windows, counts = self._choose(kind, candidates)
+            channel, values, spans, first_sample, windows, counts = self._choose(kind, candidates)
             self._quality[kind].add(
                 windows=windows, counts=counts, fs=np.full(len(windows), channel.fs)
             )
@@ -211,13 +244,13 @@ class RecordWindows:
                     present=counts[:, 0],
                     lead=np.full(len(windows), channel.name, dtype=object),
                 )
-            getattr(self, f"_add_{kind}")(channel, first_sample)
+            getattr(self, f"_add_{kind}")(channel, values, spans, first_sample)
 
     def _choose(self, kind: str, candidates: list) -> tuple:
         """The most usable channel of a kind: valid minus flat and clipped samples."""
 
         def score(item: tuple) -> tuple[int, int]:
-            channel, _first, _windows, counts = item
+            channel, counts = item[0], item[-1]
             usable = int(counts[:, 1].sum() - counts[:, 2].sum() - counts[:, 3].sum())
             return (-usable, self.settings.preference(kind, channel.name))
 
@@ -229,7 +262,7 @@ class RecordWindows:
     def _intervals(
         self,
         position: np.ndarray,
-        values: np.ndarray,
+        spans: np.ndarray,
         first_sample: int,
         fs: float,
         limits: tuple[float, float],
@@ -239,7 +272,6 @@ class RecordWindows:
         Returns the closing event's time, the interval, and whether each pair of
         consecutive events formed a valid interval.
         """
-        spans = finite_spans(values)
         contiguous = same_span(np.floor(position).astype(np.int64), spans)
         interval = np.diff(position) / fs
         ok = contiguous & (interval >= limits[0]) & (interval <= limits[1])
@@ -249,24 +281,25 @@ class RecordWindows:
         low, high = self.settings.hr_range_bpm
         return 60.0 / high, 60.0 / low
 
-    def _add_ecg(self, channel: Channel, first_sample: int) -> None:
-        x = np.asarray(channel.values, dtype=np.float64)
-        beats = detect_r_peaks(x, channel.fs)
+    def _add_ecg(
+        self, channel: Channel, x: np.ndarray, spans: np.ndarray, first_sample: int
+    ) -> None:
+        beats = r_peaks_in_spans(x, channel.fs, spans)
         self._ecg.add(windows=self._window_of(beats, first_sample, channel.fs))
         if len(beats) < 2:
             return
-        time, rr, ok = self._intervals(beats, x, first_sample, channel.fs, self._rr_limits())
+        time, rr, ok = self._intervals(beats, spans, first_sample, channel.fs, self._rr_limits())
         windows = self._window_of(beats[1:], first_sample, channel.fs)
         self._rr.add(time=time[ok], rr=rr[ok], windows=windows[ok])
         # Successive differences only between NN intervals that share a beat.
         both = ok[1:] & ok[:-1]
         self._rr_diff.add(time=time[1:][both], diff=np.diff(rr)[both])
 
-    def _add_abp(self, channel: Channel, first_sample: int) -> None:
-        x = np.asarray(channel.values, dtype=np.float64)
-        beats = abp_beats(
-            x, channel.fs, detect_pulse_onsets(x, channel.fs), self.settings.abp_rules
-        )
+    def _add_abp(
+        self, channel: Channel, x: np.ndarray, spans: np.ndarray, first_sample: int
+    ) -> None:
+        onsets = pulse_onsets_in_spans(x, channel.fs, spans)
+        beats = abp_beats(x, channel.fs, onsets, self.settings.abp_rules, spans)
         if not len(beats):
             return
         self._abp.add(
@@ -279,23 +312,27 @@ class RecordWindows:
             rejected=beats.rejected,
         )
 
-    def _add_pleth(self, channel: Channel, first_sample: int) -> None:
-        x = np.asarray(channel.values, dtype=np.float64)
-        peaks = detect_pleth_peaks(x, channel.fs)
+    def _add_pleth(
+        self, channel: Channel, x: np.ndarray, spans: np.ndarray, first_sample: int
+    ) -> None:
+        peaks = pleth_peaks_in_spans(x, channel.fs, spans)
         self._pleth.add(
             windows=self._window_of(peaks, first_sample, channel.fs),
             interval=np.full(len(peaks), np.nan),
         )
         if len(peaks) < 2:
             return
-        _time, interval, ok = self._intervals(peaks, x, first_sample, channel.fs, self._rr_limits())
+        _time, interval, ok = self._intervals(
+            peaks, spans, first_sample, channel.fs, self._rr_limits()
+        )
         windows = self._window_of(peaks[1:], first_sample, channel.fs)
         self._pleth.add(windows=windows[ok], interval=interval[ok])
 
-    def _add_resp(self, channel: Channel, first_sample: int) -> None:
-        x = np.asarray(channel.values, dtype=np.float64)
+    def _add_resp(
+        self, channel: Channel, x: np.ndarray, spans: np.ndarray, first_sample: int
+    ) -> None:
         low, high = self.settings.resp_band_hz
-        breaths = detect_breaths(x, channel.fs, band_hz=(low, high))
+        breaths = breaths_in_spans(x, channel.fs, spans, band_hz=(low, high))
         if not len(breaths):
             return
         interval = (breaths[:, 1] - breaths[:, 0]) / channel.fs
@@ -343,26 +380,19 @@ class RecordWindows:
         n = len(windows)
         out: dict[str, np.ndarray | pd.Series] = {}
 
-        def align(keys: np.ndarray, values: pd.Series) -> np.ndarray:
-            return (
-                values.reindex(windows).to_numpy(dtype=np.float64)
-                if len(keys)
-                else np.full(n, np.nan)
-            )
+        def groups(keys: np.ndarray) -> Groups:
+            return Groups(np.searchsorted(windows, keys.astype(np.int64)), n)
 
         def count(keys: np.ndarray) -> np.ndarray:
-            if not len(keys):
-                return np.zeros(n, dtype=np.int64)
-            position = np.searchsorted(windows, keys.astype(np.int64))
-            return np.bincount(position, minlength=n).astype(np.int64)
+            return groups(keys).size.astype(np.int64)
 
         def grouped(keys: np.ndarray, values: np.ndarray, how: str, minimum: int = 1) -> np.ndarray:
-            if not len(keys):
-                return np.full(n, np.nan)
-            groups = pd.Series(values).groupby(keys.astype(np.int64))
-            result = getattr(groups, how)()
-            result[groups.size() < minimum] = np.nan
-            return align(keys, result)
+            finite = np.isfinite(values)
+            by_window = groups(keys[finite])
+            values = values[finite]
+            if how == "sum":
+                return np.where(by_window.size > 0, by_window.sum(values), np.nan)
+            return getattr(by_window, how)(values, minimum)
 
         offset = windows * settings.window_s
         if self.start_time is not None:
@@ -433,24 +463,19 @@ class RecordWindows:
         for kind in SIGNAL_KINDS:
             out.update(self._quality_fractions(kind, windows))
 
-        table = pd.DataFrame({name: out[name] for name in columns})
-        return table.astype(columns)
+        return pd.DataFrame({name: out[name] for name in columns})
 
     def _ecg_leads(self, windows: np.ndarray) -> pd.array:
         """Per window, the ECG lead that contributed the most samples."""
-        keys = self._leads["windows"]
+        keys = self._leads["windows"].astype(np.int64)
         leads = np.full(len(windows), None, dtype=object)
         if len(keys):
-            frame = pd.DataFrame(
-                {
-                    "w": keys.astype(np.int64),
-                    "lead": self._leads["lead"],
-                    "n": self._leads["present"],
-                }
-            )
-            totals = frame.groupby(["w", "lead"], sort=False)["n"].sum().reset_index()
-            best = totals.sort_values(["w", "n"], ascending=[True, False]).drop_duplicates("w")
-            leads[np.searchsorted(windows, best["w"].to_numpy())] = best["lead"].to_numpy()
+            names, code = np.unique(self._leads["lead"].astype(str), return_inverse=True)
+            position = np.searchsorted(windows, keys)
+            samples = np.zeros((len(windows), len(names)))
+            np.add.at(samples, (position, code), self._leads["present"])
+            seen = samples.sum(axis=1) > 0
+            leads[seen] = names[np.argmax(samples[seen], axis=1)]
         return pd.array(leads, dtype="string")
 
     def _quality_fractions(self, kind: str, windows: np.ndarray) -> dict[str, np.ndarray]:

@@ -1,0 +1,140 @@
+"""Clinical features throughput against the profile extraction, in one run.
+
+Generates a MIMIC-III-layout group of multi-signal format-80 records at 125 Hz
+(ECG, ABP, PLETH, RESP, numerics; see ``benchmarks/clinical_data.py``), then
+measures on the same files, one worker each:
+
+- the profile extraction (the baseline: discovery, value counts, statistics);
+- the clinical path end to end: discovery, placing segments on each record's
+  timeline, decoding every segment to physical float arrays and computing the
+  window features, record by record;
+
+and prints MB/s of ``.dat`` per core (medians), their ratio, where the clinical
+time goes (decode vs each signal's features), and the peak traced memory of the
+clinical path against the largest segment. Run:
+
+    uv run python -m benchmarks.bench_clinical [--records 20] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import logging
+import pstats
+import statistics
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+from benchmarks.bench_extract import waveshard_extract
+from benchmarks.clinical_data import write_clinical_group
+from waveshard.extraction.clinical_records import plan_records, record_windows
+from waveshard.wfdb_io.discovery import discover_segments
+from waveshard.wfdb_io.storage import GroupFolder
+
+
+def clinical_extract(group_dir: Path) -> int:
+    """Window features of every record of one group; returns the number of windows."""
+    folder = GroupFolder.scan(group_dir.name, str(group_dir))
+    inventory = discover_segments(folder)
+    if inventory.problems:
+        raise RuntimeError(f"benchmark data produced problems: {inventory.problems[:3]}")
+    plans, problems = plan_records(folder, inventory.tasks)
+    rows = 0
+    for plan in plans:
+        table, record_problems = record_windows(folder, plan)
+        problems += record_problems
+        rows += len(table)
+    if problems:
+        raise RuntimeError(f"benchmark data produced problems: {problems[:3]}")
+    return rows
+
+
+def timed(fn, repeats: int) -> list[float]:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def breakdown(group_dir: Path) -> list[tuple[str, float]]:
+    """Seconds spent in each part of the clinical path (cProfile, cumulative)."""
+    profile = cProfile.Profile()
+    profile.runcall(clinical_extract, group_dir)
+    stats = pstats.Stats(profile)
+    parts = {
+        "decode (read_physical)": "read_physical",
+        "quality counts": "window_quality_counts",
+        "ECG: R peaks": "r_peaks_in_spans",
+        "ABP: onsets": "pulse_onsets_in_spans",
+        "ABP: beats and quality rules": "abp_beats",
+        "PLETH: peaks": "pleth_peaks_in_spans",
+        "RESP: breaths": "breaths_in_spans",
+        "window table": "table",
+    }
+    found = []
+    for label, function in parts.items():
+        seconds = sum(
+            entry[3]
+            for (_file, _line, name), entry in stats.stats.items()  # type: ignore[attr-defined]
+            if name == function
+        )
+        found.append((label, seconds))
+    found.append(("total (profiled)", stats.total_tt))  # type: ignore[attr-defined]
+    return found
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=20)
+    parser.add_argument("--max-segment-s", type=float, default=3 * 3600)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+
+    with tempfile.TemporaryDirectory(prefix="waveshard-bench-clinical-") as tmp:
+        group_dir = Path(tmp, "39")
+        write_clinical_group(group_dir, records=args.records, max_segment_s=args.max_segment_s)
+        dats = sorted(group_dir.rglob("*.dat"), key=lambda p: p.stat().st_size)
+        mb = sum(p.stat().st_size for p in dats) / 1e6
+        largest = dats[-1].stat().st_size
+        hours = sum(p.stat().st_size for p in dats if not p.name.endswith("n.dat")) / 4 / 125 / 3600
+        print(
+            f"data: {args.records} records, {len(dats)} .dat files, {mb:.1f} MB "
+            f"({hours:.1f} h of 4-signal waveforms), largest segment {largest / 1e6:.1f} MB"
+        )
+        # Warm-up: page cache, imports, filter caches.
+        waveshard_extract(group_dir, 1)
+        clinical_extract(group_dir)
+        # Alternate the two so that drifts of the machine's speed hit both alike.
+        profile_times, clinical_times = [], []
+        for _ in range(args.repeats):
+            profile_times += timed(lambda: waveshard_extract(group_dir, 1), 1)
+            clinical_times += timed(lambda: clinical_extract(group_dir), 1)
+        profile_s = statistics.median(profile_times)
+        clinical_s = statistics.median(clinical_times)
+        tracemalloc.start()
+        clinical_extract(group_dir)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        parts = breakdown(group_dir)
+
+    print(f"{'implementation (1 worker)':<34}{'seconds':>9}{'MB/s/core':>11}")
+    print(f"{'profile extraction (baseline)':<34}{profile_s:>9.2f}{mb / profile_s:>11.1f}")
+    print(f"{'clinical features, end to end':<34}{clinical_s:>9.2f}{mb / clinical_s:>11.1f}")
+    print(f"clinical / profile time: {clinical_s / profile_s:.1f}x")
+    print(
+        f"peak traced memory, clinical: {peak / 1e6:.1f} MB = {peak / largest:.1f}x the "
+        "largest segment's .dat"
+    )
+    print("where the clinical time goes (cProfile, cumulative seconds):")
+    for label, seconds in parts:
+        print(f"  {label:<32}{seconds:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()
