@@ -30,20 +30,20 @@ from pathlib import Path
 import joblib
 
 from benchmarks.baseline_seed import seed_extract
-from waveshard.pipelines.extraction.nodes import chunk_segments, extract_segments, flatten_group
-from waveshard.sample import write_sample_tree
+from waveshard.datatools.sample import write_sample_tree
+from waveshard.pipelines.profile.nodes import discover, extract, plan_shards
 from waveshard.wfdb_io.storage import GroupFolder
 
 
 def waveshard_extract(group_dir: Path, n_workers: int) -> int:
-    """Flatten, chunk and extract one group; returns the number of segments done."""
+    """Discover, plan shards and extract one group; returns the number of segments done."""
     folder = GroupFolder.scan(group_dir.name, str(group_dir))
-    index, problems = flatten_group(folder)
-    plan = chunk_segments(index, n_workers, 4)
-    _rows, _counts, errors, summary = extract_segments(folder, index, plan, problems, 3600)
-    if len(errors):
-        raise RuntimeError(f"benchmark data produced errors: {errors.head()}")
-    return summary["segments_ok"]
+    found, _index = discover(folder)
+    plan = plan_shards(found, n_workers, 4)
+    _rows, _counts, problems, figures = extract(folder, found, plan, 3600)
+    if len(problems) or found.problems:
+        raise RuntimeError(f"benchmark data produced errors: {problems.head()}")
+    return figures["segments_ok"]
 
 
 def timed(fn: Callable[[], object], repeats: int) -> float:

@@ -1,10 +1,10 @@
-"""Shared fixtures: real PhysioNet records arranged in the MIMIC-III layout."""
+"""Fixtures shared by every test: the real records as a MIMIC-III tree, the sample, moto."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,33 +15,8 @@ os.environ.setdefault(
     "MOTO_RECORDER_FILEPATH", os.path.join(tempfile.mkdtemp(prefix="waveshard-moto-"), "rec")
 )
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-#: Real PhysioNet records kept in the project (tests/data/README.md: sources, licences).
-PHYSIONET = PROJECT_ROOT / "tests" / "data" / "physionet"
-MITDB = PROJECT_ROOT / "tests" / "data" / "mitdb"
-
-#: Where each real record goes in the `<group>/<record>/` layout.
-PHYSIONET_LAYOUT = {
-    "30/3000003": ["3000003_0003.hea", "3000003_0003.dat"],
-    "32/p000878": "p000878",
-    "32/s25047": "s25047",
-    "39/s00001": "s00001",
-}
-
-
-def arrange_physionet(root: Path) -> Path:
-    """Copy the real records into ``root/<group>/<record>/`` (writable copies)."""
-    for target, source in PHYSIONET_LAYOUT.items():
-        dest = root / target
-        if isinstance(source, list):
-            dest.mkdir(parents=True)
-            for name in source:
-                shutil.copyfile(PHYSIONET / name, dest / name)
-        else:
-            shutil.copytree(PHYSIONET / source, dest, copy_function=shutil.copyfile)
-    for path in root.rglob("*"):
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    return root
+from tests.support.paths import arrange_physionet
+from tests.support.s3 import MotoS3, aws_env, clear_s3fs_cache, start_moto_server
 
 
 @pytest.fixture(scope="session")
@@ -53,8 +28,45 @@ def physionet_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def sample_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A freshly generated sample tree, as `waveshard make-sample` writes it."""
-    from waveshard.sample import write_sample_tree
+    from waveshard.datatools.sample import write_sample_tree
 
     root = tmp_path_factory.mktemp("sample") / "raw"
     write_sample_tree(root)
     return root
+
+
+@pytest.fixture(scope="session")
+def moto_s3() -> Iterator[MotoS3]:
+    """moto's S3 (and SageMaker) API server on 127.0.0.1, one per test session."""
+    server = start_moto_server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_env(moto_s3: MotoS3, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """This process pointed at :func:`moto_s3` only (fake credentials, endpoint).
+
+    Returns the environment, which also suits a subprocess (``env=s3_env``).
+    """
+    env = aws_env(moto_s3.endpoint_url)
+    for var in list(os.environ):
+        if var not in env:
+            monkeypatch.delenv(var)
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    clear_s3fs_cache()
+    yield env
+    clear_s3fs_cache()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A skipped test fails the run: a clone must run the whole suite, data included."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"tests never skip here, yet this one did: {report.longrepr}"

@@ -3,47 +3,35 @@
 from __future__ import annotations
 
 import filecmp
-import os
 import shutil
-import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 import pandas as pd
 
-from tests.conftest import PROJECT_ROOT
-
-BIN = Path(sys.executable).parent
-
-
-def _run(*args: str, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COLUMNS": "200"}
-    env.pop("WAVESHARD_GROUPS", None)
-    return subprocess.run(
-        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False
-    )
+from tests.support import cli
+from tests.support.paths import PROJECT_ROOT
 
 
 def test_kedro_run_on_the_bundled_sample_is_clean(tmp_path: Path) -> None:
     raw = PROJECT_ROOT / "data" / "01_raw"
     params = f"raw_root={raw},output_root={tmp_path}"
-    first = _run(str(BIN / "kedro"), "run", "--params", params)
-    assert first.returncode == 0, first.stdout + first.stderr
+    first = cli.run("kedro", "run", "--params", params)
+    assert first.code == 0, first.stdout + first.stderr
     output = first.stdout + first.stderr
     assert "WARNING" not in output, output
     assert "All groups: 20 records, 78 segments ok, 0 failed, 0 problems" in output
     segments = pd.read_parquet(tmp_path / "04_feature" / "segment_features.parquet")
     # a rerun overwrites cleanly
-    second = _run(str(BIN / "kedro"), "run", "--params", params)
-    assert second.returncode == 0, second.stdout + second.stderr
+    second = cli.run("kedro", "run", "--params", params)
+    assert second.code == 0, second.stdout + second.stderr
     again = pd.read_parquet(tmp_path / "04_feature" / "segment_features.parquet")
     pd.testing.assert_frame_equal(segments, again)
 
 
 def test_make_sample_reproduces_the_bundled_tree(tmp_path: Path) -> None:
-    result = _run(str(BIN / "waveshard"), "make-sample", "--out", str(tmp_path / "raw"))
-    assert result.returncode == 0, result.stderr
+    result = cli.run("waveshard", "make-sample", "--out", str(tmp_path / "raw"))
+    assert result.code == 0, result.stderr
     assert "Wrote 20 records, 78 segments" in result.stdout
     bundled = PROJECT_ROOT / "data" / "01_raw"
     made = sorted(p.relative_to(tmp_path / "raw") for p in (tmp_path / "raw").rglob("*.*"))
@@ -62,8 +50,8 @@ def test_kedro_package_ships_no_credentials(tmp_path: Path) -> None:
     (project / "conf" / "local" / "credentials.yml").write_text(
         "s3:\n  key: AKIAEXAMPLESECRET\n  secret: do-not-ship-me\n"
     )
-    result = _run(str(BIN / "kedro"), "package", cwd=project)
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = cli.run("kedro", "package", cwd=project)
+    assert result.code == 0, result.stdout + result.stderr
     archive = project / "dist" / "conf-waveshard.tar.gz"
     with tarfile.open(archive) as tar:
         names = tar.getnames()

@@ -1,5 +1,7 @@
-"""Project hooks: credentials for every environment and a storage preflight.
+"""Project hooks: the run's configuration, credentials for every environment, a storage preflight.
 
+* Every new context is handed to :func:`waveshard.config.attach`, so the
+  pipeline registry reads ``groups`` from the run's own parameters.
 * ``kedro run --env aws`` loads ``conf/base`` and ``conf/aws`` only, yet keys
   belong in the gitignored ``conf/local/credentials.yml``. :class:`StorageHooks`
   adds that file's entries to the run's credentials, and an empty ``s3`` entry
@@ -14,40 +16,22 @@ from __future__ import annotations
 
 import logging
 import posixpath
-from pathlib import Path
 from typing import Any
 
-import yaml
 from kedro.config import MissingConfigException
 from kedro.framework.hooks import hook_impl
 
+from waveshard import config
+from waveshard.config import S3_CREDENTIALS
 from waveshard.datatools.s3check import (
     SettingHints,
     check_s3_root,
     endpoint_hint,
-    is_s3,
     s3_filesystem,
 )
+from waveshard.uris import is_s3
 
 logger = logging.getLogger(__name__)
-
-#: The credentials entry the S3 catalog entries name (``credentials: s3``).
-S3_CREDENTIALS = "s3"
-
-
-def local_credentials(conf_source: str | Path) -> dict[str, Any]:
-    """Entries of ``conf/local/credentials*.yml``, or ``{}``.
-
-    Read as plain YAML: a second ``OmegaConfigLoader`` would re-register the
-    process-wide ``globals`` resolver and break the running session's catalog.
-    Environment variables need no interpolation here: the AWS chain reads them.
-    """
-    merged: dict[str, Any] = {}
-    for path in sorted(Path(conf_source, "local").glob("credentials*.y*ml")):
-        loaded = yaml.safe_load(path.read_text()) or {}
-        if isinstance(loaded, dict):
-            merged.update(loaded)
-    return merged
 
 
 class StorageHooks:
@@ -59,15 +43,14 @@ class StorageHooks:
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
+        config.attach(context)
         loader = context.config_loader
-        self._env = context.env or "local"
+        self._env = context.env or config.DEFAULT_ENV
         try:
             credentials = dict(loader["credentials"])
         except MissingConfigException:
             credentials = {}
-        local = (
-            local_credentials(loader.conf_source) if Path(str(loader.conf_source)).is_dir() else {}
-        )
+        local = config.local_credentials(loader.conf_source)
         if self._env != "local":
             credentials.update(local)
         # One instance serves every session of the process: decide afresh each time.

@@ -2,13 +2,17 @@
 
 from kedro.config import OmegaConfigLoader
 
+from waveshard.config import DEFAULT_ENV, PATTERNS
 from waveshard.hooks import StorageHooks
 
-# conf/local credentials for every environment, and an S3 preflight before each run.
+# The run's configuration for the pipeline registry, conf/local credentials for every
+# environment, and an S3 preflight before each run.
 HOOKS = (StorageHooks(),)
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
-    "default_run_env": "local",
+    "default_run_env": DEFAULT_ENV,
+    # processing.yml (ProcessingJobRunner) and instance_prices.yml, read like the rest.
+    "config_patterns": PATTERNS,
 }

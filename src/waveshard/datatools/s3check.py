@@ -17,6 +17,8 @@ from typing import Any
 import click
 import fsspec
 
+from waveshard import uris
+
 #: Error codes S3 (and S3-compatible stores) return for unusable credentials.
 _BAD_CREDENTIALS = {
     "InvalidAccessKeyId",
@@ -54,17 +56,6 @@ class SettingHints:
     credentials: str
     endpoint: str
     write_args: str = "s3.write_args in conf/aws/globals.yml"
-
-
-def split_s3_url(url: str) -> tuple[str, str]:
-    """``s3://bucket/a/b/`` -> ``("bucket", "a/b")``."""
-    _, _, rest = url.partition("://")
-    bucket, _, prefix = (rest or url).partition("/")
-    return bucket, prefix.strip("/")
-
-
-def is_s3(url: str) -> bool:
-    return url.startswith(("s3://", "s3a://"))
 
 
 def endpoint_hint(storage_options: dict[str, Any], globals_file: str) -> str:
@@ -140,7 +131,7 @@ def explain(
     """
     import botocore.exceptions as bex
 
-    bucket, _ = split_s3_url(url)
+    bucket, _ = uris.split(url)
     code = _code(exc)
     where = f"{setting} {url}"
     if code == "NoSuchBucket" or (
@@ -189,7 +180,7 @@ def check_s3_root(
     Raises:
         StorageSettingError: The first problem found, naming the setting to fix.
     """
-    bucket, prefix = split_s3_url(url)
+    bucket, prefix = uris.split(url)
     if not bucket:
         raise StorageSettingError(f"{setting} {url!r}: no bucket in the URL — set {hints.bucket}")
     probe = fail_fast(fs)

@@ -14,9 +14,9 @@ from waveshard.datatools.s3check import (
     SettingHints,
     StorageSettingError,
     check_s3_root,
-    is_s3,
     s3_filesystem,
 )
+from waveshard.uris import is_s3
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,1 +1,2 @@
-"""Micro-sharding: split a group's segments across workers and extract them in parallel."""
+"""Per-segment work over a group: shards balanced by bytes, run in parallel behind an
+isolation boundary, with progress."""

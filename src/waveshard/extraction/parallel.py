@@ -1,17 +1,18 @@
-"""Run micro-shards with joblib, largest first, reporting progress as they finish."""
+"""Run shards with joblib, largest first, reporting progress as they finish."""
 
 from __future__ import annotations
 
 import gc
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import joblib
 from joblib.externals.loky import get_reusable_executor
 
+from waveshard.extraction.boundary import SegmentOutcome, SegmentWork, failure, run_batch
 from waveshard.extraction.progress import ProgressLog
-from waveshard.extraction.segments import SegmentOutcome, extract_shard, for_workers
-from waveshard.wfdb_io.discovery import Problem, SegmentTask
+from waveshard.wfdb_io.discovery import SegmentTask
 from waveshard.wfdb_io.storage import GroupFolder
 
 logger = logging.getLogger(__name__)
@@ -26,13 +27,13 @@ def resolve_workers(n_workers: int | None) -> int:
     return int(n_workers)
 
 
-def _extract_in_worker(folder: GroupFolder, payload: list[tuple[int, SegmentTask]]):
+def _run_in_worker(work: SegmentWork, folder: GroupFolder, batch: list[tuple[int, SegmentTask]]):
     # loky runs a full gc.collect() in a worker between tasks; with pandas and wfdb
     # imported that walks ~70k objects (~70 ms) every time. Freezing what exists
     # (modules, mostly) limits it to what tasks create; frozen objects are still
     # freed by reference counting.
     gc.freeze()
-    return extract_shard(folder, payload)
+    return run_batch(work, folder, batch)
 
 
 def _parallel(n_jobs: int) -> joblib.Parallel:
@@ -52,18 +53,11 @@ def _worker_failed(
         f"not extracted: the worker process failed ({type(exc).__name__}: {exc}); "
         "rerun the group, or extract this segment alone to see whether it is the cause"
     )
-    problem = Problem(
-        task.group,
-        task.record,
-        task.segment,
-        folder.url(task.header_path),
-        "WorkerFailed",
-        message,
-    )
-    return SegmentOutcome(index, task.record, task.dat_bytes, problem=problem)
+    return failure(folder, index, task, "WorkerFailed", message)
 
 
-def _isolate(
+def _one_at_a_time(
+    work: SegmentWork,
     folder: GroupFolder,
     worker_folder: GroupFolder,
     items: list[tuple[int, SegmentTask]],
@@ -80,7 +74,7 @@ def _isolate(
     while queue:
         executor = get_reusable_executor(max_workers=1)
         futures = [
-            (item, executor.submit(_extract_in_worker, worker_folder, [item])) for item in queue
+            (item, executor.submit(_run_in_worker, work, worker_folder, [item])) for item in queue
         ]
         queue = []
         for position, ((index, task), future) in enumerate(futures):
@@ -101,21 +95,25 @@ def _isolate(
 
 
 def run_shards(
+    work: SegmentWork,
     folder: GroupFolder,
     tasks: Sequence[SegmentTask],
     shards: Sequence[Sequence[int]],
+    *,
     n_workers: int,
     progress: ProgressLog,
 ) -> list[SegmentOutcome]:
-    """Extract all shards; outcomes come back in task order.
+    """Run ``work`` on every segment of every shard; outcomes come back in task order.
 
-    With one worker (or one shard) the work runs in this process, which saves
-    starting a process pool for small groups. If a worker process dies, the
-    segments it had not returned are extracted again one at a time in a single
-    worker; a segment that kills a worker again becomes a ``WorkerFailed`` outcome
-    instead of failing the whole group.
+    Each segment runs behind the isolation boundary (:mod:`.boundary`). With one
+    worker (or one shard) the work runs in this process, which saves starting a
+    process pool for small groups. If a worker process dies, the segments it had
+    not returned are run again one at a time in a single worker; a segment that
+    kills a worker again becomes a ``WorkerFailed`` outcome instead of failing the
+    whole group.
 
     Args:
+        work: The per-segment work (a module-level function: it goes to workers).
         folder: The group folder.
         tasks: The group's segments.
         shards: Task positions per shard, heaviest first.
@@ -125,7 +123,8 @@ def run_shards(
     Returns:
         One outcome per task, ordered by task position.
     """
-    worker_folder = for_workers(folder)
+    # Workers only read: the group's file listing (large) stays here.
+    worker_folder = replace(folder, files={})
     payloads = [[(i, tasks[i]) for i in shard] for shard in shards]
     outcomes: list[SegmentOutcome] = []
 
@@ -135,11 +134,11 @@ def run_shards(
 
     if n_workers == 1 or len(payloads) <= 1:
         for payload in payloads:
-            collect(extract_shard(worker_folder, payload))
+            collect(run_batch(work, worker_folder, payload))
     else:
         try:
             for batch in _parallel(min(n_workers, len(payloads)))(
-                joblib.delayed(_extract_in_worker)(worker_folder, payload) for payload in payloads
+                joblib.delayed(_run_in_worker)(work, worker_folder, payload) for payload in payloads
             ):
                 collect(batch)
         except Exception as exc:  # a worker died: killed, out of memory, crashed
@@ -152,6 +151,6 @@ def run_shards(
                 type(exc).__name__,
                 len(lost),
             )
-            _isolate(folder, worker_folder, lost, collect)
+            _one_at_a_time(work, folder, worker_folder, lost, collect)
     outcomes.sort(key=lambda o: o.task_index)
     return outcomes

@@ -7,9 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from waveshard.features.statistics import STAT_COLUMNS, ValueCounts, summarize
-
-RECORD_KEYS = ["group", "record", "kind", "signal", "units"]
+from waveshard.contract import RECORD_FEATURES, RECORD_KEYS
+from waveshard.features.statistics import ValueCounts, summarize
 
 
 def merge_records(segments: pd.DataFrame, counts: Sequence[ValueCounts]) -> pd.DataFrame:
@@ -32,7 +31,7 @@ def merge_records(segments: pd.DataFrame, counts: Sequence[ValueCounts]) -> pd.D
         raise ValueError(f"{len(segments)} segment rows but {len(counts)} value counts")
     rows = []
     keyed = segments.reset_index(drop=True)
-    for key, part in keyed.groupby(RECORD_KEYS, sort=True, dropna=False):
+    for key, part in keyed.groupby(list(RECORD_KEYS), sort=True, dropna=False):
         merged = ValueCounts.merge(counts[i] for i in part.index)
         n_samples = int(part["n_samples"].sum())
         fs = part["fs"].unique()
@@ -48,14 +47,4 @@ def merge_records(segments: pd.DataFrame, counts: Sequence[ValueCounts]) -> pd.D
                 **summarize(merged),
             }
         )
-    columns = [
-        *RECORD_KEYS,
-        "fs",
-        "n_segments",
-        "duration_s",
-        "n_samples",
-        "n_valid",
-        "missing_fraction",
-        *STAT_COLUMNS,
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return RECORD_FEATURES.frame(rows)

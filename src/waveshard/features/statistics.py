@@ -16,10 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: The percentiles we publish, as ``p01`` ... ``p99`` columns.
-PERCENTILES = (1, 5, 25, 50, 75, 95, 99)
-PERCENTILE_COLUMNS = tuple(f"p{q:02d}" for q in PERCENTILES)
-STAT_COLUMNS = ("mean", "std", "min", "max", *PERCENTILE_COLUMNS)
+from waveshard.contract import PERCENTILE_COLUMNS, PERCENTILES, STAT_COLUMNS
 
 
 @dataclass(frozen=True)

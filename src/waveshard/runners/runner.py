@@ -18,7 +18,6 @@ import sys
 import tempfile
 import time
 from collections import deque
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -466,48 +465,15 @@ def _with(spec: JobSpec, **changes) -> JobSpec:
 
 
 # ---------------------------------------------------------------- settings
-@contextmanager
-def _isolated_resolvers():
-    """Keep the running session's OmegaConf resolvers.
-
-    Every ``OmegaConfigLoader`` re-registers the process-wide ``globals`` and
-    ``runtime_params`` resolvers; the runner's own loaders must not leave theirs
-    behind for the session's catalog.
-    """
-    from omegaconf.basecontainer import BaseContainer
-
-    saved = dict(BaseContainer._resolvers)
-    try:
-        yield
-    finally:
-        BaseContainer._resolvers.clear()
-        BaseContainer._resolvers.update(saved)
-
-
 def load_settings(context: RunContext, overrides: dict[str, Any]) -> ProcessingSettings:
     """``processing.yml`` of the run's environment, then the runner parameters."""
-    from kedro.config import MissingConfigException, OmegaConfigLoader
+    from waveshard import config
 
-    with _isolated_resolvers():
-        loader = OmegaConfigLoader(
-            conf_source=str(context.conf_source),
-            env=context.env,
-            base_env="base",
-            default_run_env="local",
-            runtime_params=context.runtime_params,
-            config_patterns={"processing": ["processing*"], "prices": ["instance_prices*"]},
-        )
-        try:
-            from_yaml = dict(loader["processing"])
-        except MissingConfigException:
-            from_yaml = {}
-        try:
-            prices = dict(loader["prices"].get("prices", {}))
-        except MissingConfigException:
-            prices = {}
+    from_yaml = config.read("processing", env=context.env, conf_source=context.conf_source)
+    prices = config.read("prices", env=context.env, conf_source=context.conf_source)
     yaml_prices = from_yaml.pop("prices", None) or {}
     return ProcessingSettings.from_sources(
-        from_yaml, {"prices": {**prices, **yaml_prices}}, overrides
+        from_yaml, {"prices": {**prices.get("prices", {}), **yaml_prices}}, overrides
     )
 
 
@@ -681,8 +647,9 @@ def container_catalog(
     Args:
         params: Runtime parameters of the job (default: the run's).
     """
-    from kedro.config import OmegaConfigLoader
     from kedro.io.catalog_config_resolver import CatalogConfigResolver
+
+    from waveshard import config
 
     env_dir = context.conf_source / settings.container_env
     if not env_dir.is_dir():
@@ -690,18 +657,16 @@ def container_catalog(
             f"Container environment conf/{settings.container_env} not found: create it "
             "(see docs/sagemaker.md) or set container_env in processing.yml."
         )
-    with _isolated_resolvers():
-        loader = OmegaConfigLoader(
-            conf_source=str(context.conf_source),
-            env=settings.container_env,
-            base_env="base",
-            default_run_env="local",
-            runtime_params={
-                **(context.runtime_params if params is None else params),
-                "processing_root": PROCESSING_ROOT,
-            },
-        )
-        return CatalogConfigResolver(loader["catalog"])
+    catalog = config.read(
+        "catalog",
+        env=settings.container_env,
+        conf_source=context.conf_source,
+        runtime_params={
+            **(context.runtime_params if params is None else params),
+            "processing_root": PROCESSING_ROOT,
+        },
+    )
+    return CatalogConfigResolver(catalog)
 
 
 def check_container_paths(

@@ -10,18 +10,11 @@ import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
+
+from waveshard.uris import is_s3, join
+from waveshard.uris import split as _split
 
 _local = threading.local()
-
-
-def is_s3(uri: str) -> bool:
-    return uri.startswith("s3://")
-
-
-def _split(uri: str) -> tuple[str, str]:
-    parsed = urlparse(uri)
-    return parsed.netloc, parsed.path.lstrip("/")
 
 
 def _client():
@@ -75,10 +68,6 @@ def _walk(uri: str):
         for path in sorted(root.rglob("*")):
             if path.is_file():
                 yield path.relative_to(root).as_posix(), path.stat().st_size
-
-
-def join(uri: str, *parts: str) -> str:
-    return "/".join([uri.rstrip("/"), *(p.strip("/") for p in parts)])
 
 
 def read_text(uri: str) -> str | None:

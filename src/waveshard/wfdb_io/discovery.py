@@ -5,7 +5,7 @@ master (multi-segment) headers map their segments and layout header to a record,
 numerics headers join the record whose master shares their name, and data files
 are the ones the signal lines name. Whatever cannot be extracted becomes a
 :class:`Problem`, so each header found ends up either as a :class:`SegmentTask`
-or as a problem row.
+or as a problem row. Each header is parsed here, once.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
+from waveshard.contract import NUMERICS, WAVEFORM, Problem
 from waveshard.wfdb_io.headers import Header, parse_header
 from waveshard.wfdb_io.storage import GroupFolder
 
@@ -33,21 +34,6 @@ _BITS_PER_SAMPLE = {
 }
 _SEGMENT_SUFFIX = re.compile(r"_\d+$")
 
-WAVEFORM = "waveform"
-NUMERICS = "numerics"
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something in the tree that cannot be turned into features."""
-
-    group: str
-    record: str
-    segment: str
-    path: str
-    error_type: str
-    message: str
-
 
 @dataclass(frozen=True)
 class SegmentTask:
@@ -63,7 +49,6 @@ class SegmentTask:
         dat_paths: Data file paths relative to the group folder, in
             ``header.dat_files`` order.
         dat_bytes: Total size of the data files.
-        header_text: The header file as read, so nothing downstream reads it again.
     """
 
     group: str
@@ -74,11 +59,10 @@ class SegmentTask:
     header: Header
     dat_paths: tuple[str, ...]
     dat_bytes: int
-    header_text: str = ""
 
 
 @dataclass
-class Inventory:
+class Discovery:
     """What discovery found in one group folder."""
 
     group: str
@@ -169,7 +153,7 @@ def _check_data_files(
     return dat_paths, total, None
 
 
-def discover_segments(group: GroupFolder) -> Inventory:
+def discover_segments(group: GroupFolder) -> Discovery:
     """Find every segment of a group folder by parsing its headers.
 
     Args:
@@ -180,12 +164,11 @@ def discover_segments(group: GroupFolder) -> Inventory:
         are absent, missing or mis-sized data files, data files no header names),
         record names and the non-WFDB files that were passed over.
     """
-    inventory = Inventory(group.group)
+    found = Discovery(group.group)
     headers: dict[str, Header] = {}
-    texts: dict[str, str] = {}
     unparsable: set[str] = set()
     header_paths = sorted(rel for rel in group.files if rel.endswith(".hea"))
-    inventory.headers = len(header_paths)
+    found.headers = len(header_paths)
     for rel, text in group.read_texts(header_paths).items():
         stem = posixpath.basename(rel)[: -len(".hea")]
         if isinstance(text, Exception):
@@ -193,13 +176,12 @@ def discover_segments(group: GroupFolder) -> Inventory:
         else:
             try:
                 headers[rel] = parse_header(text)
-                texts[rel] = text
                 continue
             except ValueError as exc:  # HeaderError, or a value no WFDB reader accepts
                 problem = ("UnparsableHeader", str(exc))
         unparsable.add(rel[: -len(".hea")])
         record, _ = _record_for_loose_segment(stem)
-        inventory.problems.append(Problem(group.group, record, stem, group.url(rel), *problem))
+        found.problems.append(Problem(group.group, record, stem, group.url(rel), *problem))
 
     # Masters first: they decide which record each segment and layout belongs to.
     owner: dict[str, str] = {}
@@ -210,13 +192,13 @@ def discover_segments(group: GroupFolder) -> Inventory:
         folder = posixpath.dirname(rel)
         record = posixpath.basename(rel)[: -len(".hea")]
         masters[(folder, record)] = record
-        inventory.records.add(record)
+        found.records.add(record)
         for ref in header.segments or ():
             if ref.is_gap:
                 continue
             seg_rel = posixpath.join(folder, ref.name + ".hea")
             if seg_rel not in group.files:
-                inventory.problems.append(
+                found.problems.append(
                     Problem(
                         group.group,
                         record,
@@ -241,16 +223,14 @@ def discover_segments(group: GroupFolder) -> Inventory:
         else:
             record, kind = _record_for_loose_segment(stem)
             record = masters.get((folder, record), record)
-        inventory.records.add(record)
+        found.records.add(record)
         dat_paths, dat_bytes, problem = _check_data_files(group, record, stem, rel, header)
         referenced_dat.update(dat_paths)
         if problem is not None:
-            inventory.problems.append(problem)
+            found.problems.append(problem)
             continue
-        inventory.tasks.append(
-            SegmentTask(
-                group.group, record, stem, kind, rel, header, dat_paths, dat_bytes, texts[rel]
-            )
+        found.tasks.append(
+            SegmentTask(group.group, record, stem, kind, rel, header, dat_paths, dat_bytes)
         )
 
     for rel in sorted(group.files):
@@ -259,7 +239,7 @@ def discover_segments(group: GroupFolder) -> Inventory:
             if rel not in referenced_dat and rel[: -len(".dat")] not in unparsable:
                 stem = posixpath.basename(rel)[: -len(".dat")]
                 record, _ = _record_for_loose_segment(stem)
-                inventory.problems.append(
+                found.problems.append(
                     Problem(
                         group.group,
                         record,
@@ -270,5 +250,5 @@ def discover_segments(group: GroupFolder) -> Inventory:
                     )
                 )
         elif not rel.endswith(".hea"):
-            inventory.ignored_files.append(rel)
-    return inventory
+            found.ignored_files.append(rel)
+    return found

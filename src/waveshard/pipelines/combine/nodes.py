@@ -7,13 +7,11 @@ from typing import Any
 
 import pandas as pd
 
-from waveshard.schema import (
-    ERROR_COLUMNS,
-    RECORD_FEATURE_COLUMNS,
-    SEGMENT_FEATURE_COLUMNS,
-    SIGNAL_STATS_COLUMNS,
-    concat,
-    frame,
+from waveshard.contract import (
+    EXTRACTION_ERRORS,
+    RECORD_FEATURES,
+    SEGMENT_FEATURES,
+    SIGNAL_STATS,
 )
 
 logger = logging.getLogger(__name__)
@@ -21,17 +19,17 @@ logger = logging.getLogger(__name__)
 
 def combine_segment_features(*parts: pd.DataFrame) -> pd.DataFrame:
     """Concatenate the groups' segment features."""
-    return concat(parts, SEGMENT_FEATURE_COLUMNS)
+    return SEGMENT_FEATURES.concat(parts)
 
 
 def combine_record_features(*parts: pd.DataFrame) -> pd.DataFrame:
     """Concatenate the groups' record features."""
-    return concat(parts, RECORD_FEATURE_COLUMNS)
+    return RECORD_FEATURES.concat(parts)
 
 
 def combine_errors(*parts: pd.DataFrame) -> pd.DataFrame:
     """Concatenate the groups' error tables."""
-    return concat(parts, ERROR_COLUMNS)
+    return EXTRACTION_ERRORS.concat(parts)
 
 
 def signal_statistics(record_features: pd.DataFrame) -> pd.DataFrame:
@@ -44,7 +42,7 @@ def signal_statistics(record_features: pd.DataFrame) -> pd.DataFrame:
         One row per kind × signal, most hours first.
     """
     if record_features.empty:
-        return frame([], SIGNAL_STATS_COLUMNS)
+        return SIGNAL_STATS.frame()
     table = record_features.assign(
         record_key=record_features["group"] + "/" + record_features["record"]
     )
@@ -59,7 +57,7 @@ def signal_statistics(record_features: pd.DataFrame) -> pd.DataFrame:
     stats["total_hours"] = stats["duration_s"] / 3600
     stats["valid_fraction"] = stats["n_valid"] / stats["n_samples"].where(stats["n_samples"] > 0)
     stats = stats.reset_index().sort_values(["total_hours", "signal"], ascending=[False, True])
-    return stats[list(SIGNAL_STATS_COLUMNS)].reset_index(drop=True)
+    return SIGNAL_STATS.conform(stats)
 
 
 def summarize_run(*summaries: dict[str, Any]) -> dict[str, Any]:

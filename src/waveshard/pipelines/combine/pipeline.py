@@ -14,7 +14,7 @@ from waveshard.pipelines.combine.nodes import (
     signal_statistics,
     summarize_run,
 )
-from waveshard.pipelines.extraction.pipeline import namespace_for
+from waveshard.pipelines.namespaces import namespace_for
 
 
 def create_pipeline(groups: Sequence[str]) -> Pipeline:

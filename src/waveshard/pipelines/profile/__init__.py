@@ -1,0 +1,5 @@
+"""Per-group profile pipeline: discover → plan_shards → extract → report, summarize."""
+
+from waveshard.pipelines.profile.pipeline import create_pipeline
+
+__all__ = ["create_pipeline"]

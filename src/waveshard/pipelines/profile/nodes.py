@@ -1,0 +1,228 @@
+"""Nodes of the per-group profile pipeline: discover → plan_shards → extract → summarize.
+
+They see a group folder and tables, never where they run: a laptop, a local
+job or a SageMaker job all call them the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+
+from waveshard.contract import EXTRACTION_ERRORS, SEGMENT_FEATURES, SEGMENT_INDEX
+from waveshard.extraction.parallel import resolve_workers, run_shards
+from waveshard.extraction.profile import profile_segment
+from waveshard.extraction.progress import ProgressLog
+from waveshard.extraction.sharding import plan_shards as plan_balanced_shards
+from waveshard.features.names import SignalNameMap
+from waveshard.features.records import merge_records
+from waveshard.features.statistics import ValueCounts
+from waveshard.wfdb_io.discovery import Discovery, discover_segments
+from waveshard.wfdb_io.storage import GroupFolder
+
+logger = logging.getLogger(__name__)
+
+#: Columns of the segment rows ``extract`` gives (``signal`` is added by ``summarize``).
+_SEGMENT_ROW_COLUMNS = [c for c in SEGMENT_FEATURES.columns if c != "signal"]
+
+
+def discover(raw_records: GroupFolder) -> tuple[Discovery, pd.DataFrame]:
+    """Find every segment of the group by parsing each of its headers once.
+
+    Args:
+        raw_records: The listed group folder.
+
+    Returns:
+        The discovery (segments with their parsed headers, problems found, counts),
+        which later nodes use as it is, and the segment index table (one row per
+        segment).
+    """
+    if not raw_records.exists or not raw_records.files:
+        state = "does not exist" if not raw_records.exists else "is empty"
+        logger.warning(
+            "Group %s: folder %s %s; its outputs will be empty.",
+            raw_records.group,
+            raw_records.root,
+            state,
+        )
+    found = discover_segments(raw_records)
+    if found.ignored_files:
+        logger.info(
+            "Group %s: passed over %d non-WFDB files (e.g. %s).",
+            raw_records.group,
+            len(found.ignored_files),
+            ", ".join(found.ignored_files[:3]),
+        )
+    index = SEGMENT_INDEX.frame(
+        {
+            "group": t.group,
+            "record": t.record,
+            "segment": t.segment,
+            "kind": t.kind,
+            "header_path": t.header_path,
+            "dat_paths": list(t.dat_paths),
+            "dat_bytes": t.dat_bytes,
+            "n_signals": t.header.n_sig,
+            "sig_len": t.header.sig_len,
+            "fs": t.header.fs,
+        }
+        for t in found.tasks
+    )
+    logger.info(
+        "Group %s: %d headers, %d records, %d segments to extract (%.1f MB), %d problems.",
+        raw_records.group,
+        found.headers,
+        len(found.records),
+        len(found.tasks),
+        sum(t.dat_bytes for t in found.tasks) / 1e6,
+        len(found.problems),
+    )
+    return found, index
+
+
+def plan_shards(
+    discovery: Discovery,
+    n_workers: int | None,
+    shards_per_worker: int,
+    parallel_min_mb: float = 0.0,
+) -> dict[str, Any]:
+    """Plan shards of the group's segments balanced by ``.dat`` bytes (LPT).
+
+    Args:
+        discovery: Output of :func:`discover`.
+        n_workers: Worker processes; ``None`` means ``joblib.cpu_count()``.
+        shards_per_worker: Shards per worker; more than one lets progress be
+            reported and lets fast workers take over the tail.
+        parallel_min_mb: Groups with less ``.dat`` than this run in one process,
+            where starting workers would cost more than it saves.
+
+    Returns:
+        ``{"workers": int, "shards": [[segment position, ...], ...]}``, heaviest
+        shard first.
+    """
+    workers = resolve_workers(n_workers)
+    sizes = [t.dat_bytes for t in discovery.tasks]
+    if sum(sizes) < parallel_min_mb * 1e6:
+        workers = 1
+    if shards_per_worker < 1:
+        raise ValueError(f"shards_per_worker must be at least 1, got {shards_per_worker}")
+    shards = plan_balanced_shards(sizes, workers * shards_per_worker) if sizes else []
+    return {"workers": workers, "shards": shards}
+
+
+def extract(
+    raw_records: GroupFolder,
+    discovery: Discovery,
+    shard_plan: dict[str, Any],
+    progress_interval_s: float,
+) -> tuple[pd.DataFrame, list[ValueCounts], pd.DataFrame, dict[str, Any]]:
+    """Profile every segment, the shards in parallel (joblib).
+
+    Args:
+        raw_records: The group folder.
+        discovery: Output of :func:`discover`.
+        shard_plan: Output of :func:`plan_shards`.
+        progress_interval_s: Least seconds between two progress lines.
+
+    Returns:
+        Segment rows (raw signal names), their value counts (aligned by
+        position), the problems met while reading segments, and the extraction's
+        figures (segments ok / failed, bytes, seconds, workers, shards).
+    """
+    tasks = discovery.tasks
+    progress = ProgressLog(
+        f"Group {raw_records.group}",
+        (t.record for t in tasks),
+        sum(t.dat_bytes for t in tasks),
+        progress_interval_s,
+        logger,
+    )
+    outcomes = run_shards(
+        profile_segment,
+        raw_records,
+        tasks,
+        shard_plan["shards"],
+        n_workers=shard_plan["workers"],
+        progress=progress,
+    )
+    rows, counts, problems = [], [], []
+    for outcome in outcomes:
+        problems.extend(p.row() for p in outcome.problems)
+        rows.extend(outcome.rows)
+        counts.extend(outcome.payload)
+    failed = sum(o.failed for o in outcomes)
+    seconds = progress.elapsed
+    figures = {
+        "segments": len(tasks),
+        "segments_ok": len(tasks) - failed,
+        "segments_failed": failed,
+        "dat_bytes": progress.total_bytes,
+        "seconds": round(seconds, 3),
+        "workers": shard_plan["workers"],
+        "shards": len(shard_plan["shards"]),
+    }
+    segment_rows = SEGMENT_FEATURES.frame(rows)[_SEGMENT_ROW_COLUMNS]
+    return segment_rows, counts, EXTRACTION_ERRORS.frame(problems), figures
+
+
+def report_group(
+    raw_records: GroupFolder,
+    discovery: Discovery,
+    segment_problems: pd.DataFrame,
+    extraction_figures: dict[str, Any],
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The group's error table and summary.
+
+    Args:
+        raw_records: The group folder.
+        discovery: Output of :func:`discover` (its problems come first).
+        segment_problems: Problems met while reading segments (from :func:`extract`).
+        extraction_figures: The extraction's figures (from :func:`extract`).
+
+    Returns:
+        ``extraction_errors`` of the group (discovery problems, then segment
+        problems) and its summary.
+    """
+    errors = EXTRACTION_ERRORS.concat(
+        [EXTRACTION_ERRORS.frame(p.row() for p in discovery.problems), segment_problems]
+    )
+    figures = extraction_figures
+    summary = {
+        "group": raw_records.group,
+        "folder_exists": raw_records.exists,
+        "records": len({t.record for t in discovery.tasks}),
+        **figures,
+        "problems": len(errors),
+    }
+    logger.info(
+        "Group %s done: %d segments ok, %d failed, %d problems, %.1f MB in %.1f s (%.1f MB/s).",
+        raw_records.group,
+        figures["segments_ok"],
+        figures["segments_failed"],
+        len(errors),
+        figures["dat_bytes"] / 1e6,
+        figures["seconds"],
+        figures["dat_bytes"] / 1e6 / max(figures["seconds"], 1e-9),
+    )
+    return errors, summary
+
+
+def summarize_records(
+    segment_rows: pd.DataFrame, value_counts: list[ValueCounts], signal_names: dict
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Normalize signal names and merge each record's segments exactly.
+
+    Args:
+        segment_rows: Segment rows from :func:`extract`.
+        value_counts: Their value counts, aligned by position.
+        signal_names: Canonical name → spellings (``params:signal_names``).
+
+    Returns:
+        ``segment_features`` (with the ``signal`` column) and ``record_features``.
+    """
+    normalize = SignalNameMap(signal_names)
+    segments = segment_rows.assign(signal=[normalize(name) for name in segment_rows["signal_raw"]])
+    segments = SEGMENT_FEATURES.conform(segments)
+    return segments, merge_records(segments, value_counts)

@@ -1,0 +1,1 @@
+"""Code the tests share: paths and real data, a moto server, running CLIs, reference checks."""
