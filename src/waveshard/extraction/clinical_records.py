@@ -23,15 +23,18 @@ from __future__ import annotations
 
 import posixpath
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from waveshard.contract import NUMERICS, WARNING, Problem
+from waveshard.extraction.boundary import SegmentOutcome
 from waveshard.features.clinical import Channel, ClinicalSettings, Piece, RecordWindows
-from waveshard.wfdb_io.discovery import NUMERICS, Problem, SegmentTask
-from waveshard.wfdb_io.headers import HeaderError, parse_header
+from waveshard.features.names import SignalNameMap
+from waveshard.wfdb_io.discovery import SegmentTask
+from waveshard.wfdb_io.headers import Header
 from waveshard.wfdb_io.samples import read_physical
 from waveshard.wfdb_io.storage import GroupFolder
 from waveshard.wfdb_io.timeline import base_datetime, offset_between, segment_offsets
@@ -49,13 +52,18 @@ class PlacedSegment:
 class RecordPlan:
     """Everything needed to compute one record's windows.
 
+    It stands for the record wherever a segment task would (shards, progress,
+    the isolation boundary), so it carries the same identifying attributes.
+
     Attributes:
         group: Patient-group id.
         record: Record name.
         start: Absolute start (master base date and time), or None.
         segments: Waveform segments in timeline order.
         numerics: Numerics records of the record.
-        dat_bytes: Total ``.dat`` bytes (for balancing shards).
+        header_path: The master header (or the first segment's header), for
+            error rows about the record as a whole.
+        dat_bytes: Total ``.dat`` bytes (for balancing shards and progress).
     """
 
     group: str
@@ -63,45 +71,42 @@ class RecordPlan:
     start: np.datetime64 | None
     segments: tuple[PlacedSegment, ...]
     numerics: tuple[PlacedSegment, ...]
+    header_path: str
     dat_bytes: int
 
-
-def _master_text(folder: GroupFolder, tasks: list[SegmentTask], record: str) -> str | None:
-    directory = posixpath.dirname(tasks[0].header_path)
-    path = posixpath.join(directory, record + ".hea")
-    if path not in folder.files:
-        return None
-    text = folder.read_text(path)
-    try:
-        return text if parse_header(text).is_multi_segment else None
-    except (HeaderError, ValueError):
-        return None  # discovery has already reported an unparsable master
+    @property
+    def segment(self) -> str:
+        """Error rows about the whole record name no segment."""
+        return ""
 
 
 def plan_record(
-    folder: GroupFolder, record: str, tasks: list[SegmentTask], master_text: str | None = None
+    record: str,
+    tasks: list[SegmentTask],
+    master: Header | None,
+    master_path: str = "",
+    url: Callable[[str], str] = str,
 ) -> tuple[RecordPlan, list[Problem]]:
     """Place one record's segments on its timeline.
 
     Args:
-        folder: The group folder.
         record: Record name.
         tasks: The record's segments (waveform and numerics) from discovery.
-        master_text: The master header's text; read from the folder when None.
+        master: The record's parsed master header, or None.
+        master_path: Where the master header is, relative to the group folder.
+        url: Turns a path relative to the group folder into the one error rows show.
 
     Returns:
-        The plan, and problems for segments that cannot be placed (a waveform
-        segment the master does not list).
+        The plan, and a warning for each waveform segment the master does not
+        list (its place in time is unknown, so it is left out).
     """
-    master_text = master_text if master_text is not None else _master_text(folder, tasks, record)
     waveforms = [t for t in tasks if t.kind != NUMERICS]
     numerics_tasks = [t for t in tasks if t.kind == NUMERICS]
     problems: list[Problem] = []
     placed: list[PlacedSegment] = []
-    if master_text is not None:
-        master = parse_header(master_text)
+    reference: Header | None = master
+    if master is not None:
         offsets = segment_offsets(master)
-        reference_text = master_text
         for task in waveforms:
             if task.segment not in offsets:
                 problems.append(
@@ -109,63 +114,90 @@ def plan_record(
                         task.group,
                         record,
                         task.segment,
-                        folder.url(task.header_path),
+                        url(task.header_path),
                         "UnplacedSegment",
                         f"the master header of {record} does not list {task.segment}, so its "
-                        "place on the timeline is unknown; add it to the master or remove it",
+                        "place on the timeline is unknown and it has no windows; add it to the "
+                        "master header or remove it",
+                        severity=WARNING,
                     )
                 )
                 continue
             placed.append(PlacedSegment(task, offsets[task.segment] / master.fs))
     else:
         ordered = sorted(waveforms, key=lambda t: t.segment)
-        reference_text = ordered[0].header_text if ordered else ""
+        reference = ordered[0].header if ordered else None
         position = 0.0
         for task in ordered:
-            offset = offset_between(reference_text, task.header_text) if reference_text else None
+            offset = offset_between(reference, task.header) if reference is not None else None
             if offset is None:
                 offset = position  # no base times: one after the other
             placed.append(PlacedSegment(task, offset))
             position = offset + task.header.sig_len / task.header.fs
     numerics = []
     for task in numerics_tasks:
-        offset = offset_between(reference_text, task.header_text) if reference_text else None
+        offset = offset_between(reference, task.header) if reference is not None else None
         numerics.append(PlacedSegment(task, offset or 0.0))
-    start_text = reference_text or (numerics_tasks[0].header_text if numerics_tasks else "")
+    if reference is None and numerics_tasks:
+        reference = numerics_tasks[0].header
+    first = tasks[0]
     plan = RecordPlan(
-        group=tasks[0].group,
+        group=first.group,
         record=record,
-        start=base_datetime(start_text) if start_text else None,
+        start=base_datetime(reference) if reference is not None else None,
         segments=tuple(sorted(placed, key=lambda p: p.offset_s)),
         numerics=tuple(numerics),
+        header_path=master_path or first.header_path,
         dat_bytes=sum(t.dat_bytes for t in tasks),
     )
     return plan, problems
 
 
 def plan_records(
-    folder: GroupFolder, tasks: Iterable[SegmentTask]
+    folder: GroupFolder, tasks: Iterable[SegmentTask], masters: Mapping[str, Header]
 ) -> tuple[list[RecordPlan], list[Problem]]:
-    """Group discovery's segment tasks by record and place them."""
+    """Group discovery's segment tasks by record and place them on their timelines.
+
+    Args:
+        folder: The group folder (for the paths error rows show).
+        tasks: Discovery's segment tasks.
+        masters: Record name -> master header (``Discovery.masters``).
+
+    Returns:
+        Plans in record order, and placement warnings.
+    """
     by_record: dict[str, list[SegmentTask]] = defaultdict(list)
     for task in tasks:
         by_record[task.record].append(task)
     plans, problems = [], []
     for record in sorted(by_record):
-        plan, found = plan_record(folder, record, by_record[record])
+        record_tasks = by_record[record]
+        master = masters.get(record)
+        master_path = (
+            posixpath.join(posixpath.dirname(record_tasks[0].header_path), record + ".hea")
+            if master is not None
+            else ""
+        )
+        plan, found = plan_record(record, record_tasks, master, master_path, folder.url)
         plans.append(plan)
         problems.extend(found)
     return plans, problems
 
 
-def _piece(folder: GroupFolder, placed: PlacedSegment, numerics: bool) -> Piece:
+def _piece(
+    folder: GroupFolder, placed: PlacedSegment, numerics: bool, names: SignalNameMap | None
+) -> Piece:
     signals = read_physical(folder, placed.task)
-    channels = [Channel(s.name, s.values, s.fs, s.units, s.adc_range) for s in signals]
+    rename = names or (lambda name: name)
+    channels = [Channel(rename(s.name), s.values, s.fs, s.units, s.adc_range) for s in signals]
     return Piece(placed.offset_s, channels, numerics=numerics)
 
 
 def record_windows(
-    folder: GroupFolder, plan: RecordPlan, settings: ClinicalSettings | None = None
+    folder: GroupFolder,
+    plan: RecordPlan,
+    settings: ClinicalSettings | None = None,
+    names: SignalNameMap | None = None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """The window table of one record, one segment in memory at a time.
 
@@ -173,20 +205,22 @@ def record_windows(
         folder: The group folder.
         plan: The record's placed segments.
         settings: Clinical feature settings.
+        names: The project's signal-name normalization (``ART`` -> ``ABP``),
+            applied before channels are matched to signal kinds.
 
     Returns:
-        The record's windows with ``group`` and ``record`` in front, and a
-        problem per segment that could not be read or analysed. Never raises
-        for bad data.
+        The record's windows with ``group`` and ``record`` in front, and an
+        error row per segment that could not be read or analysed (the record's
+        other segments still give their windows). Never raises for bad data.
     """
+    settings = settings or ClinicalSettings()
     windows = RecordWindows(settings, plan.start)
     problems: list[Problem] = []
-    for placed, numerics in [(p, False) for p in plan.segments] + [
-        (p, True) for p in plan.numerics
-    ]:
+    pieces = [(p, False) for p in plan.segments] + [(p, True) for p in plan.numerics]
+    for placed, numerics in pieces:
         task = placed.task
         try:
-            windows.add(_piece(folder, placed, numerics))
+            windows.add(_piece(folder, placed, numerics, names))
         except Exception as exc:  # one bad segment is that segment's error row
             problems.append(
                 Problem(
@@ -202,3 +236,24 @@ def record_windows(
     table.insert(0, "record", pd.array([plan.record] * len(table), dtype="string"))
     table.insert(0, "group", pd.array([plan.group] * len(table), dtype="string"))
     return table, problems
+
+
+def clinical_record(
+    folder: GroupFolder,
+    task_index: int,
+    plan: RecordPlan,
+    settings: ClinicalSettings | None = None,
+    names: SignalNameMap | None = None,
+) -> SegmentOutcome:
+    """One record's windows as an outcome of the shard runner.
+
+    The record takes the place of a segment in
+    :func:`waveshard.extraction.parallel.run_shards` (bind ``settings`` and
+    ``names`` with :func:`functools.partial`): the window table travels back
+    as the outcome's payload, segment problems as its problems, and an error
+    that escapes the record becomes the record's error row at the boundary.
+    """
+    table, problems = record_windows(folder, plan, settings, names)
+    return SegmentOutcome(
+        task_index, plan.record, plan.dat_bytes, payload=(table,), problems=tuple(problems)
+    )

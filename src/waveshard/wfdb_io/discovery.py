@@ -71,6 +71,8 @@ class Discovery:
     records: set[str] = field(default_factory=set)
     headers: int = 0
     ignored_files: list[str] = field(default_factory=list)
+    #: Record name -> its master (multi-segment) header, for placing segments in time.
+    masters: dict[str, Header] = field(default_factory=dict)
 
 
 def expected_dat_bytes(header: Header, file_name: str) -> tuple[int, int] | None:
@@ -192,6 +194,7 @@ def discover_segments(group: GroupFolder) -> Discovery:
         folder = posixpath.dirname(rel)
         record = posixpath.basename(rel)[: -len(".hea")]
         masters[(folder, record)] = record
+        found.masters[record] = header
         found.records.add(record)
         for ref in header.segments or ():
             if ref.is_gap:

@@ -81,6 +81,10 @@ class Header:
     sig_len: int
     signals: tuple[Signal, ...] = ()
     segments: tuple[SegmentRef, ...] | None = None
+    #: Base time and date as the record line writes them (``[[HH:]MM:]SS[.sss]``,
+    #: ``DD/MM/YYYY``), empty when absent; :mod:`.timeline` interprets them.
+    base_time: str = ""
+    base_date: str = ""
 
     @property
     def is_multi_segment(self) -> bool:
@@ -169,6 +173,7 @@ def parse_header(text: str) -> Header:
     except ValueError as exc:
         raise HeaderError(f"invalid sampling frequency in record line: {lines[0]!r}") from exc
     n_sig = int(g["n_sig"])
+    when = ((g["base_time"] or "").strip(), (g["base_date"] or "").strip())
     sig_len = int(g["sig_len"]) if g["sig_len"] else 0
     body = lines[1:]
 
@@ -182,9 +187,11 @@ def parse_header(text: str) -> Header:
             if seg is None:
                 raise HeaderError(f"invalid segment line: {line!r}")
             segments.append(SegmentRef(seg.group("seg_name"), int(seg.group("seg_len"))))
-        return Header(g["record_name"], n_sig, fs, counter_freq, sig_len, (), tuple(segments))
+        return Header(
+            g["record_name"], n_sig, fs, counter_freq, sig_len, (), tuple(segments), *when
+        )
 
     if len(body) < n_sig:
         raise HeaderError(f"record line promises {n_sig} signals, found {len(body)} lines")
     signals = tuple(_parse_signal(line) for line in body[:n_sig])
-    return Header(g["record_name"], n_sig, fs, counter_freq, sig_len, signals)
+    return Header(g["record_name"], n_sig, fs, counter_freq, sig_len, signals, None, *when)

@@ -1,7 +1,7 @@
 """Where a record's segments lie in time: base date and time, segment offsets.
 
-A multi-segment (master) header gives the record's start (base time and,
-in MIMIC, base date) and its segments in order with their lengths in frames;
+A multi-segment (master) header gives the record's start (base time and, in
+MIMIC, base date) and its segments in order with their lengths in frames;
 ``~`` entries are gaps with no samples. A segment's offset is the sum of the
 lengths before it, gaps included. Absolute times use numpy ``datetime64[ms]``:
 MIMIC-III shifts dates into the 2100s-2900s, beyond pandas' nanosecond
@@ -13,60 +13,40 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-from wfdb.io.header import parse_header_content, rx_record
 
 from waveshard.wfdb_io.headers import Header
 
 _SECONDS_PER_DAY = 86_400.0
 
 
-def _record_line(text: str) -> dict[str, str]:
-    lines, _ = parse_header_content(text)
-    match = rx_record.match(lines[0]) if lines else None
-    return match.groupdict() if match else {}
-
-
-def _time_of_day(text: str) -> float | None:
-    """Seconds after midnight of ``[[HH:]MM:]SS[.sss]``, or None."""
-    if not text:
+def time_of_day(header: Header) -> float | None:
+    """The base time in seconds after midnight (``[[HH:]MM:]SS[.sss]``), or None."""
+    if not header.base_time:
         return None
-    parts = [float(p) for p in text.split(":")]
-    seconds = 0.0
-    for scale, value in zip((1.0, 60.0, 3600.0), reversed(parts), strict=False):
-        seconds += scale * value
-    return seconds
-
-
-def _date(text: str) -> dt.date | None:
-    """A WFDB base date ``DD/MM/YYYY``, or None."""
-    if not text:
+    try:
+        parts = [float(p) for p in header.base_time.split(":")]
+    except ValueError:
         return None
-    day, month, year = (int(p) for p in text.split("/"))
-    return dt.date(year, month, day)
+    if len(parts) > 3:
+        return None
+    # Fields are seconds, minutes, hours from the right; leading ones may be absent.
+    return sum(value * 60.0**i for i, value in enumerate(reversed(parts)))
 
 
-def base_time_of_day(header_text: str) -> float | None:
-    """The header's base time in seconds after midnight, or None when absent."""
-    return _time_of_day(_record_line(header_text).get("base_time", ""))
+def base_datetime(header: Header) -> np.datetime64 | None:
+    """The base date and time as ``datetime64[ms]``, or None without a valid date.
 
-
-def base_datetime(header_text: str) -> np.datetime64 | None:
-    """The header's base date and time as ``datetime64[ms]``, or None without a date.
-
-    Args:
-        header_text: The whole ``.hea`` text.
-
-    Returns:
-        The absolute start (a date without a time starts at midnight), or None
-        when the header gives no base date.
+    A date without a time starts at midnight.
     """
-    fields = _record_line(header_text)
-    date = _date(fields.get("base_date", ""))
-    if date is None:
+    if not header.base_date:
         return None
-    seconds = _time_of_day(fields.get("base_time", "")) or 0.0
-    day = np.datetime64(date.isoformat(), "ms")
-    return day + np.timedelta64(round(seconds * 1000), "ms")
+    try:
+        day, month, year = (int(p) for p in header.base_date.split("/"))
+        date = dt.date(year, month, day)
+    except ValueError:
+        return None
+    seconds = time_of_day(header) or 0.0
+    return np.datetime64(date.isoformat(), "ms") + np.timedelta64(round(seconds * 1000), "ms")
 
 
 def segment_offsets(master: Header) -> dict[str, int]:
@@ -88,17 +68,17 @@ def segment_offsets(master: Header) -> dict[str, int]:
     return offsets
 
 
-def offset_between(first_text: str, second_text: str) -> float | None:
-    """Seconds from the start of one header's record to another's.
+def offset_between(first: Header, second: Header) -> float | None:
+    """Seconds from the start of one record to the start of another.
 
-    Dates are used when both give one; otherwise the times of day (a second
-    record that starts "earlier" in the day is taken to start the next day).
-    None when either has no base time.
+    Dates are used when both headers give one; otherwise the times of day (a
+    second record that starts "earlier" in the day is taken to start the next
+    day). None when either has no base time.
     """
-    first, second = base_datetime(first_text), base_datetime(second_text)
-    if first is not None and second is not None:
-        return float((second - first) / np.timedelta64(1, "ms")) / 1000.0
-    a, b = base_time_of_day(first_text), base_time_of_day(second_text)
-    if a is None or b is None:
+    a, b = base_datetime(first), base_datetime(second)
+    if a is not None and b is not None:
+        return float((b - a) / np.timedelta64(1, "ms")) / 1000.0
+    ta, tb = time_of_day(first), time_of_day(second)
+    if ta is None or tb is None:
         return None
-    return (b - a) % _SECONDS_PER_DAY
+    return (tb - ta) % _SECONDS_PER_DAY

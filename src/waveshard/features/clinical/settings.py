@@ -7,14 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from waveshard.contract import DEFAULT_MONITOR_NUMERICS, QUALITY_SIGNALS
 from waveshard.features.clinical.abp import AbpQualityRules
 
-SIGNAL_KINDS = ("ecg", "abp", "pleth", "resp")
+SIGNAL_KINDS = QUALITY_SIGNALS
 
 #: Signal names per kind, matched ignoring case and spaces. For the ECG the
 #: order is the preference when two leads are equally usable (lead II first,
 #: as monitors do for rate).
-DEFAULT_SIGNAL_NAMES: dict[str, tuple[str, ...]] = {
+DEFAULT_SIGNAL_KINDS: dict[str, tuple[str, ...]] = {
     "ecg": (
         "II", "I", "III", "V", "AVR", "AVL", "AVF", "MCL1", "MCL",
         "V1", "V2", "V3", "V4", "V5", "V6", "ECG",
@@ -35,14 +36,6 @@ DEFAULT_RANGES: dict[str, tuple[float, float] | None] = {
     "pleth": None,
     "resp": None,
 }
-
-#: Monitor numerics that become ``monitor_<name>`` columns (names normalized by
-#: :func:`normalize_numeric_name`).
-DEFAULT_MONITOR_NUMERICS = (
-    "hr", "pulse", "resp", "spo2",
-    "abpsys", "abpdias", "abpmean",
-    "nbpsys", "nbpdias", "nbpmean",
-)  # fmt: skip
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
@@ -74,7 +67,8 @@ class ClinicalSettings:
         flat_min_s: Shortest run of one repeated value that counts as a flat line.
         map_threshold_mmhg: MAP below which beats count towards ``map_below_65_s``.
         ranges: Physiological range per signal kind (None: no range).
-        signal_names: Names that identify each signal kind.
+        signal_kinds: Signal names that identify each kind (after the project's
+            ``signal_kinds`` normalization, when the pipeline runs).
         monitor_numerics: Normalized names of the monitor numerics to report.
         abp_rules: ABP beat quality criteria.
     """
@@ -90,8 +84,8 @@ class ClinicalSettings:
     ranges: Mapping[str, tuple[float, float] | None] = field(
         default_factory=lambda: dict(DEFAULT_RANGES)
     )
-    signal_names: Mapping[str, tuple[str, ...]] = field(
-        default_factory=lambda: dict(DEFAULT_SIGNAL_NAMES)
+    signal_kinds: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: dict(DEFAULT_SIGNAL_KINDS)
     )
     monitor_numerics: tuple[str, ...] = DEFAULT_MONITOR_NUMERICS
     abp_rules: AbpQualityRules = field(default_factory=AbpQualityRules)
@@ -111,13 +105,13 @@ class ClinicalSettings:
         """The signal kind a channel name belongs to, or None."""
         key = _key(name)
         for kind in SIGNAL_KINDS:
-            if key in {_key(n) for n in self.signal_names.get(kind, ())}:
+            if key in {_key(n) for n in self.signal_kinds.get(kind, ())}:
                 return kind
         return None
 
     def preference(self, kind: str, name: str) -> int:
         """Position of a name in its kind's list (lower is preferred)."""
-        keys = [_key(n) for n in self.signal_names.get(kind, ())]
+        keys = [_key(n) for n in self.signal_kinds.get(kind, ())]
         key = _key(name)
         return keys.index(key) if key in keys else len(keys)
 
@@ -141,10 +135,10 @@ class ClinicalSettings:
                 **{k: (tuple(map(float, v)) if v is not None else None)
                    for k, v in values["ranges"].items()},
             }  # fmt: skip
-        if "signal_names" in values:
-            values["signal_names"] = {
-                **DEFAULT_SIGNAL_NAMES,
-                **{k: tuple(str(n) for n in v) for k, v in values["signal_names"].items()},
+        if "signal_kinds" in values:
+            values["signal_kinds"] = {
+                **DEFAULT_SIGNAL_KINDS,
+                **{k: tuple(str(n) for n in v) for k, v in values["signal_kinds"].items()},
             }
         if "monitor_numerics" in values:
             values["monitor_numerics"] = tuple(

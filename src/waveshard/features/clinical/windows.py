@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from waveshard.contract import QUALITY_MEASURES, window_features_table
 from waveshard.features.clinical.abp import abp_beats, pulse_onsets_in_spans
 from waveshard.features.clinical.ecg import r_peaks_in_spans
 from waveshard.features.clinical.grouping import Groups
@@ -41,46 +42,10 @@ from waveshard.features.clinical.spans import finite_spans, same_span
 #: window: it absorbs the rounding of rates such as 0.0166666666667 Hz (1/min).
 _BOUNDARY_TOLERANCE = 1e-3
 
-QUALITY_FRACTIONS = ("valid", "flat", "clipped", "out_of_range")
-
-#: Column order and dtypes of a window table (before ``group``/``record``).
-WINDOW_COLUMNS: dict[str, str] = {
-    "window_start": "datetime64[ms]",
-    "window_offset_s": "float64",
-    "window_s": "float64",
-    "ecg_lead": "string",
-    "n_beats": "int64",
-    "hr_median_bpm": "float64",
-    "hr_mean_bpm": "float64",
-    "rr_mean_ms": "float64",
-    "sdnn_ms": "float64",
-    "rmssd_ms": "float64",
-    "pnn50_pct": "float64",
-    "hrv_n_nn": "int64",
-    "abp_n_beats": "int64",
-    "abp_rejected_fraction": "float64",
-    "sbp_mmhg": "float64",
-    "dbp_mmhg": "float64",
-    "map_mmhg": "float64",
-    "pp_mmhg": "float64",
-    "abp_pulse_bpm": "float64",
-    "map_below_65_s": "float64",
-    "pleth_n_pulses": "int64",
-    "pleth_pulse_bpm": "float64",
-    "resp_n_breaths": "int64",
-    "resp_rate_bpm": "float64",
-}
-
 
 def window_columns(settings: ClinicalSettings) -> dict[str, str]:
-    """All columns of a window table and their dtypes, in order."""
-    columns = dict(WINDOW_COLUMNS)
-    for name in settings.monitor_numerics:
-        columns[f"monitor_{name}"] = "float64"
-    for kind in SIGNAL_KINDS:
-        for fraction in QUALITY_FRACTIONS:
-            columns[f"{kind}_{fraction}_fraction"] = "float64"
-    return columns
+    """All columns of one record's window table and their dtypes, in order."""
+    return dict(window_features_table(settings.monitor_numerics, keys=False).dtypes)
 
 
 @dataclass(frozen=True)
@@ -482,7 +447,7 @@ class RecordWindows:
         store = self._quality[kind]
         keys = store["windows"].astype(np.int64)
         n = len(windows)
-        result = {f"{kind}_{f}_fraction": np.full(n, np.nan) for f in QUALITY_FRACTIONS}
+        result = {f"{kind}_{f}_fraction": np.full(n, np.nan) for f in QUALITY_MEASURES}
         result[f"{kind}_valid_fraction"] = np.zeros(n)
         if not len(keys):
             return result
@@ -496,7 +461,7 @@ class RecordWindows:
         # length in samples is the same for each, so take it once.
         np.maximum.at(full, position, expected)
         present = sums[:, 0] > 0
-        for i, fraction in enumerate(QUALITY_FRACTIONS, start=1):
+        for i, fraction in enumerate(QUALITY_MEASURES, start=1):
             values = np.where(present, sums[:, i] / np.where(full > 0, full, 1.0), np.nan)
             result[f"{kind}_{fraction}_fraction"] = values
         result[f"{kind}_valid_fraction"] = np.where(present, result[f"{kind}_valid_fraction"], 0.0)
