@@ -71,9 +71,10 @@ def segment_offsets(master: Header) -> dict[str, int]:
 def offset_between(first: Header, second: Header) -> float | None:
     """Seconds from the start of one record to the start of another.
 
-    Dates are used when both headers give one; otherwise the times of day (a
-    second record that starts "earlier" in the day is taken to start the next
-    day). None when either has no base time.
+    Dates are used when both headers give one; otherwise the times of day, so
+    the answer is only known modulo one day (a second record that starts
+    "earlier" in the day is taken to start the next day; one that starts more
+    than a day later cannot be told apart). None when either has no base time.
     """
     a, b = base_datetime(first), base_datetime(second)
     if a is not None and b is not None:

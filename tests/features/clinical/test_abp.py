@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.features.clinical.synthetic import abp_train
+from tests.support.signals import abp_train
 from waveshard.features.clinical import AbpQualityRules, abp_beats, detect_pulse_onsets
 from waveshard.features.clinical.evaluation import match_beats
 

@@ -8,7 +8,7 @@ import scipy.signal
 import wfdb
 from wfdb import processing
 
-from tests.conftest import MITDB
+from tests.support.paths import MITDB
 from waveshard.features.clinical import detect_r_peaks
 from waveshard.features.clinical.evaluation import (
     BEAT_SYMBOLS,

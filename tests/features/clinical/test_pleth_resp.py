@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.features.clinical.synthetic import pleth_train, resp_train
+from tests.support.signals import pleth_train, resp_train
 from waveshard.features.clinical import detect_breaths, detect_pleth_peaks
 
 

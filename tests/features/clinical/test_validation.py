@@ -14,26 +14,46 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import wfdb
 
-from tests.features.clinical.records import header_start, record_pieces
+from tests.support.clinical_records import header_start, record_pieces
+from waveshard.extraction.clinical_records import plan_records, record_windows
 from waveshard.features.clinical import window_features
+from waveshard.wfdb_io.discovery import discover_segments
+from waveshard.wfdb_io.storage import GroupFolder
 
 RECORDS = {
-    "s00001": ("39/s00001", "s00001-2896-10-10-00-31"),
-    "s25047": ("32/s25047", "s25047-2704-05-04-10-44"),
+    "s00001": ("39", "s00001-2896-10-10-00-31"),
+    "s25047": ("32", "s25047-2704-05-04-10-44"),
 }
+
+
+def pipeline_table(root: Path, group: str, record: str) -> pd.DataFrame:
+    """One record's windows the way the clinical pipeline computes them."""
+    folder = GroupFolder.scan(group, str(root / group))
+    found = discover_segments(folder)
+    plans, _ = plan_records(folder, found.tasks, found.masters)
+    table, problems = record_windows(folder, next(p for p in plans if p.record == record))
+    assert problems == []
+    return table
 
 
 @pytest.fixture(scope="module")
 def tables(physionet_tree: Path) -> dict[str, pd.DataFrame]:
-    import wfdb
+    return {
+        name: pipeline_table(physionet_tree, group, record)
+        for name, (group, record) in RECORDS.items()
+    }
 
-    out = {}
-    for name, (folder, master) in RECORDS.items():
-        header = wfdb.rdheader(str(physionet_tree / folder / master))
-        pieces = record_pieces(physionet_tree / folder, master)
-        out[name] = window_features(pieces, start_time=header_start(header))
-    return out
+
+def test_pipeline_reader_and_placement_equal_wfdb(physionet_tree: Path, tables) -> None:
+    """The pipeline's own reader and timeline give the table wfdb's reader gives."""
+    folder = physionet_tree / "39" / "s00001"
+    master = RECORDS["s00001"][1]
+    header = wfdb.rdheader(str(folder / master))
+    expected = window_features(record_pieces(folder, master), start_time=header_start(header))
+    got = tables["s00001"].drop(columns=["group", "record"])
+    pd.testing.assert_frame_equal(got, expected)
 
 
 def usable(table: pd.DataFrame, kind: str) -> pd.Series:

@@ -10,8 +10,8 @@ import wfdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import MITDB
-from tests.features.clinical.synthetic import abp_train, pleth_train, resp_train
+from tests.support.paths import MITDB
+from tests.support.signals import abp_train, pleth_train, resp_train
 from waveshard.features.clinical import (
     Channel,
     ClinicalSettings,
