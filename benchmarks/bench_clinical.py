@@ -30,26 +30,19 @@ from pathlib import Path
 
 from benchmarks.bench_extract import waveshard_extract
 from benchmarks.clinical_data import write_clinical_group
-from waveshard.extraction.clinical_records import plan_records, record_windows
-from waveshard.wfdb_io.discovery import discover_segments
+from waveshard.pipelines.clinical.nodes import compute_windows, discover_records, plan_record_shards
 from waveshard.wfdb_io.storage import GroupFolder
 
 
-def clinical_extract(group_dir: Path) -> int:
-    """Window features of every record of one group; returns the number of windows."""
+def clinical_extract(group_dir: Path, n_workers: int = 1) -> int:
+    """The clinical pipeline's nodes on one group; returns the number of windows."""
     folder = GroupFolder.scan(group_dir.name, str(group_dir))
-    inventory = discover_segments(folder)
-    if inventory.problems:
-        raise RuntimeError(f"benchmark data produced problems: {inventory.problems[:3]}")
-    plans, problems = plan_records(folder, inventory.tasks)
-    rows = 0
-    for plan in plans:
-        table, record_problems = record_windows(folder, plan)
-        problems += record_problems
-        rows += len(table)
-    if problems:
-        raise RuntimeError(f"benchmark data produced problems: {problems[:3]}")
-    return rows
+    found = discover_records(folder)
+    plan = plan_record_shards(found, n_workers, 4)
+    windows, errors, _summary = compute_windows(folder, found, plan, {}, {}, 3600)
+    if len(errors):
+        raise RuntimeError(f"benchmark data produced errors: {errors.head()}")
+    return len(windows)
 
 
 def timed(fn, repeats: int) -> list[float]:

@@ -59,20 +59,13 @@ ONSET_SEARCH_S = SSF_WINDOW_S + 0.25
 MIN_SSF_MMHG = 1.0
 
 
-def _moving_average(x: np.ndarray, n: int) -> np.ndarray:
-    """Trailing mean over ``n`` samples (the first ``n - 1`` use fewer)."""
-    if n <= 1:
-        return x
-    c = np.cumsum(x)
-    out = c.copy()
-    out[n:] = c[n:] - c[:-n]
-    out[:n] /= np.arange(1, n + 1)
-    out[n:] /= n
-    return out
-
-
 def slope_sum_function(abp: np.ndarray, fs: float) -> np.ndarray:
     """Zong et al.'s slope sum function of one run of valid samples, in mmHg.
+
+    Only the slope of the low-passed pressure is needed, and the slope of a
+    moving average is the moving average of the slope, so the cascade is
+    computed on differences directly: a few passes over the signal, no
+    filtered copy of it.
 
     Args:
         abp: Pressure samples without NaN.
@@ -81,17 +74,29 @@ def slope_sum_function(abp: np.ndarray, fs: float) -> np.ndarray:
     Returns:
         The SSF, aligned with ``abp`` (the low-pass filter's delay removed).
     """
+    n = len(abp)
     m = max(1, round(fs / 25.0))
-    lowpassed = _moving_average(_moving_average(abp, m), m)
-    delay = m - 1  # two trailing means of m samples delay by (m - 1) / 2 each
-    if delay:
-        lowpassed = np.concatenate([lowpassed[delay:], np.full(delay, lowpassed[-1])])
-    rises = np.diff(lowpassed, prepend=lowpassed[0])
-    np.maximum(rises, 0.0, out=rises)
     w = max(1, round(SSF_WINDOW_S * fs))
+    ssf = np.zeros(n)
+    if n <= 2 * m:
+        return ssf
+    # dy of the first moving average, ending at sample i: (x[i] - x[i - m]) / m.
+    slope = abp[m:] - abp[:-m]
+    # Second moving average of the slopes (a running sum of m; the 1/m^2 scale
+    # is applied once at the end, on the short result of the maximum).
+    c = np.cumsum(slope)
+    rises = c[m - 1 :].copy()
+    rises[1:] -= c[: -m]
+    np.maximum(rises, 0.0, out=rises)
+    # Slope sum over the last w samples.
     c = np.cumsum(rises)
-    ssf = c.copy()
-    ssf[w:] -= c[:-w]
+    window = c.copy()
+    window[w:] -= c[:-w]
+    window *= 1.0 / (m * m)
+    # window[j] ends at input sample j + 2m - 1; the cascade delays by m - 1.
+    start = 2 * m - 1 - (m - 1)
+    ssf[start : start + len(window)] = window
+    ssf[start + len(window) :] = window[-1] if len(window) else 0.0
     return ssf
 
 

@@ -13,11 +13,26 @@ def block_mean(x: np.ndarray, q: int) -> np.ndarray:
 
     The last incomplete block is dropped; the result's sample ``i`` stands for
     input samples ``[i q, (i + 1) q)``, i.e. time ``(i q + (q - 1) / 2) / fs``.
+    Summed as ``q`` strided slices: faster than a mean over short rows.
     """
     if q <= 1:
         return x
     n = len(x) // q
-    return x[: n * q].reshape(n, q).mean(axis=1)
+    total = x[0 : n * q : q].copy()
+    for k in range(1, q):
+        total += x[k : n * q : q]
+    total *= 1.0 / q
+    return total
+
+
+def edges_of(mask: np.ndarray) -> np.ndarray:
+    """``[start, stop)`` pairs of the runs of True in a boolean array."""
+    if not len(mask):
+        return np.empty((0, 2), dtype=np.int64)
+    change = np.flatnonzero(mask[1:] != mask[:-1]) + 1
+    bounds = np.concatenate([[0], change, [len(mask)]])
+    runs = np.column_stack([bounds[:-1], bounds[1:]])
+    return runs[0 if mask[0] else 1 :: 2].astype(np.int64)
 
 
 def centered_moving_average(x: np.ndarray, n: int) -> np.ndarray:

@@ -23,6 +23,7 @@ import numpy as np
 from waveshard.features.clinical.filters import (
     block_mean,
     centered_moving_average,
+    edges_of,
     parabolic_peak,
     segment_argmax,
     zero_phase_bandpass,
@@ -44,8 +45,7 @@ def _peaks_in_span(x: np.ndarray, fs: float) -> np.ndarray:
     peak_average = centered_moving_average(squared, max(1, round(PEAK_WINDOW_S * fs)))
     beat_average = centered_moving_average(squared, max(1, round(BEAT_WINDOW_S * fs)))
     threshold = beat_average + OFFSET_FACTOR * squared.mean()
-    inside = peak_average > threshold
-    edges = np.flatnonzero(np.diff(inside.view(np.int8), prepend=0, append=0)).reshape(-1, 2)
+    edges = edges_of(peak_average > threshold)
     if not len(edges):
         return np.zeros(0)
     edges = edges[(edges[:, 1] - edges[:, 0]) >= max(1, round(PEAK_WINDOW_S * fs))]

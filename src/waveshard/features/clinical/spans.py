@@ -24,8 +24,10 @@ def finite_spans(x: np.ndarray, min_length: int = 1) -> np.ndarray:
     if valid.all():
         spans = np.array([[0, len(x)]], dtype=np.int64) if len(x) else np.empty((0, 2), np.int64)
     else:
-        edges = np.flatnonzero(np.diff(valid.view(np.int8), prepend=0, append=0))
-        spans = edges.reshape(-1, 2).astype(np.int64)
+        change = np.flatnonzero(valid[1:] != valid[:-1]) + 1
+        bounds = np.concatenate([[0], change, [len(x)]])
+        runs = np.column_stack([bounds[:-1], bounds[1:]])
+        spans = runs[0 if valid[0] else 1 :: 2].astype(np.int64)
     if min_length > 1 and len(spans):
         spans = spans[(spans[:, 1] - spans[:, 0]) >= min_length]
     return spans
