@@ -26,15 +26,14 @@ import itertools
 
 import numpy as np
 
+from waveshard.features.clinical.filters import edges_of
 from waveshard.features.clinical.spans import finite_spans
 
 QUALITY_COUNTS = ("present", "valid", "flat", "clipped", "out_of_range")
 
 
-def constant_runs(x: np.ndarray, min_length: int) -> np.ndarray:
-    """``[start, stop)`` of runs of one repeated finite value, ``min_length`` or longer."""
-    if len(x) < max(min_length, 1):
-        return np.empty((0, 2), dtype=np.int64)
+def _runs_in(x: np.ndarray, min_length: int) -> np.ndarray:
+    """Runs of one repeated finite value in ``x``, ``min_length`` or longer (exact)."""
     # NaN != NaN, so invalid samples never extend a run.
     changes = np.flatnonzero(x[1:] != x[:-1]) + 1
     starts = np.concatenate([[0], changes])
@@ -44,6 +43,36 @@ def constant_runs(x: np.ndarray, min_length: int) -> np.ndarray:
     if len(runs):
         runs = runs[np.isfinite(x[runs[:, 0]])]
     return runs.astype(np.int64)
+
+
+def constant_runs(x: np.ndarray, min_length: int) -> np.ndarray:
+    """``[start, stop)`` of runs of one repeated finite value, ``min_length`` or longer.
+
+    A run that long covers two sample points ``h = min_length // 2`` apart, so
+    only where such points are equal (rare in a live signal) is the exact
+    search run: a pass over every ``h``-th sample instead of over all of them.
+    """
+    n = len(x)
+    min_length = max(min_length, 2)
+    if n < min_length:
+        return np.empty((0, 2), dtype=np.int64)
+    h = min_length // 2
+    points = x[::h]
+    equal = points[1:] == points[:-1]  # pair k: samples k h and (k + 1) h
+    if not equal.any():
+        return np.empty((0, 2), dtype=np.int64)
+    # Widen each candidate pair by one stride on both sides: a run through it
+    # starts and ends within one stride of its first and last equal pair.
+    near = equal.copy()
+    near[1:] |= equal[:-1]
+    near[:-1] |= equal[1:]
+    found = []
+    for first, last in edges_of(near):
+        lo, hi = first * h, min((last + 1) * h + 1, n)
+        runs = _runs_in(x[lo:hi], min_length)
+        if len(runs):
+            found.append(runs + lo)
+    return np.concatenate(found) if found else np.empty((0, 2), dtype=np.int64)
 
 
 def samples_per_window(runs: np.ndarray, bounds: np.ndarray, n: int) -> np.ndarray:
