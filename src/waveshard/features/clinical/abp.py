@@ -82,42 +82,92 @@ def slope_sum_function(abp: np.ndarray, fs: float) -> np.ndarray:
         return ssf
     # dy of the first moving average, ending at sample i: (x[i] - x[i - m]) / m.
     slope = abp[m:] - abp[:-m]
-    # Second moving average of the slopes (a running sum of m; the 1/m^2 scale
-    # is applied once at the end, on the short result of the maximum).
-    c = np.cumsum(slope)
-    rises = c[m - 1 :].copy()
-    rises[1:] -= c[: -m]
+    # Second moving average of the slopes as a short convolution (the 1/m^2
+    # scale is applied at the end); numpy's convolve is fast for so few taps.
+    rises = np.convolve(slope, np.ones(m), mode="valid")
     np.maximum(rises, 0.0, out=rises)
-    # Slope sum over the last w samples.
-    c = np.cumsum(rises)
-    window = c.copy()
-    window[w:] -= c[:-w]
-    window *= 1.0 / (m * m)
-    # window[j] ends at input sample j + 2m - 1; the cascade delays by m - 1.
-    start = 2 * m - 1 - (m - 1)
-    ssf[start : start + len(window)] = window
-    ssf[start + len(window) :] = window[-1] if len(window) else 0.0
+    # Slope sum over the last w samples (fewer at the start), from a running sum:
+    # for w ~ 16 taps that is faster than a convolution.
+    total = np.cumsum(rises)
+    # rises[j] ends at input sample j + 2m - 1; the cascade delays by m - 1, so
+    # it belongs at sample j + m.
+    start, stop = m, m + len(total)
+    ssf[start:stop] = total
+    ssf[start + w : stop] -= total[:-w]
+    ssf[stop:] = ssf[stop - 1]
+    ssf *= 1.0 / (m * m)
     return ssf
 
 
-def _accept_pulses(peaks: np.ndarray, heights: np.ndarray, base: float, fs: float) -> list[int]:
-    """The adaptive-threshold rule over candidate SSF peaks (one loop step per peak)."""
+def _accept_pulses_one_by_one(
+    peaks: np.ndarray, heights: np.ndarray, base: float, fs: float
+) -> np.ndarray:
+    """The adaptive-threshold rule, candidate by candidate (the definition)."""
     refractory = REFRACTORY_S * fs
     no_pulse = NO_PULSE_S * fs
+    fraction, update, cap = THRESHOLD_FRACTION, BASE_UPDATE, BASE_UPDATE_CAP
     accepted: list[int] = []
-    last = -math.inf
+    last = -math.inf  # last accepted peak (refractory period)
+    since = 0.0  # last accepted peak, or the start (no-pulse rule)
     for i, (peak, height) in enumerate(zip(peaks.tolist(), heights.tolist(), strict=True)):
         if peak - last < refractory:
             continue
-        threshold = THRESHOLD_FRACTION * base
-        waited = peak - (last if accepted else 0)
+        threshold = fraction * base
+        waited = peak - since
         if waited > no_pulse:
-            threshold *= 0.5 ** math.floor(waited / no_pulse)
+            threshold *= 0.5 ** (waited // no_pulse)
         if height > threshold:
             accepted.append(i)
-            last = peak
-            base += BASE_UPDATE * (min(height, BASE_UPDATE_CAP * base) - base)
-    return accepted
+            last = since = peak
+            limit = cap * base
+            base += update * ((height if height < limit else limit) - base)
+    return np.array(accepted, dtype=np.int64)
+
+
+def _accept_pulses(peaks: np.ndarray, heights: np.ndarray, base: float, fs: float) -> np.ndarray:
+    """The adaptive-threshold rule over candidate SSF peaks, without a loop per peak.
+
+    The rule is sequential (each accepted pulse moves the threshold), but its
+    outcome is a fixed point: a set of accepted candidates such that the
+    thresholds those candidates imply accept exactly them. Starting from
+    "all accepted", each round computes the thresholds implied by the current
+    set with a linear filter and re-decides every candidate at once; when a
+    round changes nothing, the set is exactly what the one-by-one rule gives.
+    Rarely, rounds keep changing; then the one-by-one rule decides.
+
+    Candidates come from ``find_peaks`` with the refractory period as minimum
+    distance, so no two are closer than it and that test is already done.
+    """
+    n = len(peaks)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    no_pulse = NO_PULSE_S * fs
+    accepted = np.ones(n, dtype=bool)
+    capped = heights.copy()
+    for _ in range(12):
+        # Base after each accepted candidate: b <- b + u (c - b), a first-order filter.
+        index = np.flatnonzero(accepted)
+        before = np.full(n, base)
+        if len(index):
+            base_after, _ = scipy.signal.lfilter(
+                [BASE_UPDATE], [1.0, BASE_UPDATE - 1.0], capped[index],
+                zi=[(1.0 - BASE_UPDATE) * base],
+            )  # fmt: skip
+            # The base in force at each candidate: after the last accepted one before it.
+            count_before = np.cumsum(accepted) - accepted
+            seen = count_before > 0
+            before[seen] = base_after[count_before[seen] - 1]
+        last_peak = np.where(accepted, peaks, -1)
+        previous = np.maximum.accumulate(np.concatenate([[-1], last_peak[:-1]]))
+        waited = peaks - np.where(previous >= 0, previous, 0)
+        halvings = np.where(waited > no_pulse, np.floor(waited / no_pulse), 0.0)
+        threshold = THRESHOLD_FRACTION * before * 0.5**halvings
+        decided = heights > threshold
+        new_capped = np.minimum(heights, BASE_UPDATE_CAP * before)
+        if np.array_equal(decided, accepted) and np.array_equal(new_capped, capped):
+            return np.flatnonzero(accepted)
+        accepted, capped = decided, new_capped
+    return _accept_pulses_one_by_one(peaks, heights, base, fs)
 
 
 def _onsets_in_span(abp: np.ndarray, fs: float) -> np.ndarray:

@@ -74,6 +74,20 @@ def zero_phase_bandpass(x: np.ndarray, fs: float, low_hz: float, high_hz: float)
     return scipy.signal.sosfiltfilt(sos, x, padlen=max(padlen, 0))
 
 
+def causal_bandpass(x: np.ndarray, fs: float, low_hz: float, high_hz: float) -> np.ndarray:
+    """Butterworth band-pass run forward only, started in its steady state.
+
+    Half the cost of :func:`zero_phase_bandpass`. It delays a quasi-periodic
+    signal by about the same time at every cycle, so intervals between
+    events (all that a rate needs) are unchanged; event times are late by
+    that delay.
+    """
+    sos = bandpass_sos(low_hz, high_hz, fs)
+    zi = scipy.signal.sosfilt_zi(sos) * x[0]
+    filtered, _ = scipy.signal.sosfilt(sos, x, zi=zi)
+    return filtered
+
+
 def parabolic_peak(y: np.ndarray, peaks: np.ndarray) -> np.ndarray:
     """Sub-sample positions of local maxima by a parabola through three samples."""
     inner = (peaks > 0) & (peaks < len(y) - 1)

@@ -22,11 +22,11 @@ import numpy as np
 
 from waveshard.features.clinical.filters import (
     block_mean,
+    causal_bandpass,
     centered_moving_average,
     edges_of,
     parabolic_peak,
     segment_argmax,
-    zero_phase_bandpass,
 )
 from waveshard.features.clinical.spans import finite_spans
 
@@ -39,7 +39,7 @@ WORKING_FS = 50.0
 
 def _peaks_in_span(x: np.ndarray, fs: float) -> np.ndarray:
     """Pulse peaks of one valid run at rate ``fs``, as fractional sample positions."""
-    filtered = zero_phase_bandpass(x, fs, *BAND_HZ)
+    filtered = causal_bandpass(x, fs, *BAND_HZ)
     squared = np.maximum(filtered, 0.0)
     squared *= squared
     peak_average = centered_moving_average(squared, max(1, round(PEAK_WINDOW_S * fs)))

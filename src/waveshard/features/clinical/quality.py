@@ -48,9 +48,10 @@ def _runs_in(x: np.ndarray, min_length: int) -> np.ndarray:
 def constant_runs(x: np.ndarray, min_length: int) -> np.ndarray:
     """``[start, stop)`` of runs of one repeated finite value, ``min_length`` or longer.
 
-    A run that long covers two sample points ``h = min_length // 2`` apart, so
-    only where such points are equal (rare in a live signal) is the exact
-    search run: a pass over every ``h``-th sample instead of over all of them.
+    A run that long covers a whole stride of ``h = min_length // 2`` samples,
+    so only strides whose ends are equal are checked, and only around strides
+    that are constant throughout (rare in a live signal) is the exact search
+    run: a pass over every ``h``-th sample instead of over all of them.
     """
     n = len(x)
     min_length = max(min_length, 2)
@@ -59,10 +60,20 @@ def constant_runs(x: np.ndarray, min_length: int) -> np.ndarray:
     h = min_length // 2
     points = x[::h]
     equal = points[1:] == points[:-1]  # pair k: samples k h and (k + 1) h
+    candidates = np.flatnonzero(equal)
+    if not len(candidates):
+        return np.empty((0, 2), dtype=np.int64)
+    # A run of min_length covers a whole stride [k h, (k + 1) h]: keep the
+    # candidate pairs whose stride is constant throughout (a gather of those
+    # strides only, which are few in a live signal).
+    strides = candidates[(candidates + 1) * h < n]
+    rows = x[strides[:, None] * h + np.arange(h + 1)]
+    equal = np.zeros(len(equal), dtype=bool)
+    equal[strides[(rows == rows[:, :1]).all(axis=1)]] = True
     if not equal.any():
         return np.empty((0, 2), dtype=np.int64)
-    # Widen each candidate pair by one stride on both sides: a run through it
-    # starts and ends within one stride of its first and last equal pair.
+    # Widen each constant stride by one stride on both sides: a run through it
+    # starts and ends within one stride of its first and last constant stride.
     near = equal.copy()
     near[1:] |= equal[:-1]
     near[:-1] |= equal[1:]
