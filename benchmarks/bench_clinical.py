@@ -10,8 +10,9 @@ measures on the same files, one worker each:
   window features, record by record;
 
 and prints MB/s of ``.dat`` per core (medians), their ratio, where the clinical
-time goes (decode vs each signal's features), and the peak traced memory of the
-clinical path against the largest segment. Run:
+time goes (decode vs each signal's features), the peak traced memory of the
+clinical path against the largest segment, and the CPU time of each stage per
+frame on one 2-hour piece (the least disturbed figure on a shared machine). Run:
 
     uv run python -m benchmarks.bench_clinical [--records 20] [--repeats 3]
 """
@@ -28,9 +29,20 @@ import time
 import tracemalloc
 from pathlib import Path
 
+import numpy as np
+
 from benchmarks.bench_extract import waveshard_extract
-from benchmarks.clinical_data import write_clinical_group
+from benchmarks.clinical_data import CHANNELS, FS, physical_signals, real_ecg, write_clinical_group
+from waveshard.features.clinical import ClinicalSettings, abp_beats
+from waveshard.features.clinical.abp import pulse_onsets_in_spans
+from waveshard.features.clinical.ecg import r_peaks_in_spans
+from waveshard.features.clinical.ppg import pleth_peaks_in_spans
+from waveshard.features.clinical.quality import window_quality_counts
+from waveshard.features.clinical.resp import breaths_in_spans
+from waveshard.features.clinical.spans import finite_spans
 from waveshard.pipelines.clinical.nodes import compute_windows, discover_records, plan_record_shards
+from waveshard.wfdb_io.headers import parse_header
+from waveshard.wfdb_io.samples import adc_range, decode_interleaved
 from waveshard.wfdb_io.storage import GroupFolder
 
 
@@ -81,6 +93,60 @@ def breakdown(group_dir: Path) -> list[tuple[str, float]]:
     return found
 
 
+def stage_costs(hours: float = 2.0, repeats: int = 5) -> list[tuple[str, float]]:
+    """CPU time per 4-signal frame of each stage, on one piece of ``hours`` (ns/frame).
+
+    Process CPU time (not wall time), the least of ``repeats``: other processes
+    on a shared machine slow it much less than they slow wall-clock timings.
+    """
+    rng = np.random.default_rng(1)
+    n = int(hours * 3600 * FS)
+    gains = np.array([c[2] for c in CHANNELS])
+    baselines = np.array([c[3] for c in CHANNELS])
+    digital = np.clip(np.round(physical_signals(rng, real_ecg(), n) * gains + baselines), -127, 127)
+    raw = (digital + 128).astype(np.uint8).tobytes()
+    lines = [f"bench 4 {FS} {n}"]
+    lines += [f"b.dat 80 {g:g}({b})/{u} 8 0 {b} 0 0 {name}" for name, u, g, b in CHANNELS]
+    signals = list(parse_header("\n".join(lines) + "\n").signals)
+    ecg, abp, pleth, resp = channels = decode_interleaved(raw, signals, n)
+    spans = [finite_spans(c) for c in channels]
+    bounds = np.arange(0, n, 60 * FS)
+    settings = ClinicalSettings()
+    limits = [adc_range(s) for s in signals]
+    kinds = ("ecg", "abp", "pleth", "resp")
+    stages = {
+        "decode (format 80 -> float64)": lambda: decode_interleaved(raw, signals, n),
+        "runs of valid samples": lambda: [finite_spans(c) for c in channels],
+        "quality counts": lambda: [
+            window_quality_counts(
+                c,
+                bounds,
+                FS,
+                adc_range=limit,
+                physiological_range=settings.ranges[kind],
+                flat_min_s=settings.flat_min_s,
+                spans=span,
+            )
+            for c, span, limit, kind in zip(channels, spans, limits, kinds, strict=True)
+        ],
+        "ECG: R peaks": lambda: r_peaks_in_spans(ecg, FS, spans[0]),
+        "ABP: onsets, beats, quality rules": lambda: abp_beats(
+            abp, FS, pulse_onsets_in_spans(abp, FS, spans[1]), None, spans[1]
+        ),
+        "PLETH: peaks": lambda: pleth_peaks_in_spans(pleth, FS, spans[2]),
+        "RESP: breaths": lambda: breaths_in_spans(resp, FS, spans[3]),
+    }
+    costs = []
+    for label, run in stages.items():
+        times = []
+        for _ in range(repeats):
+            start = time.process_time()
+            run()
+            times.append(time.process_time() - start)
+        costs.append((label, min(times) / n * 1e9))
+    return costs
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=20)
@@ -127,6 +193,12 @@ def main(argv: list[str] | None = None) -> None:
     print("where the clinical time goes (cProfile, cumulative seconds):")
     for label, seconds in parts:
         print(f"  {label:<32}{seconds:>8.2f}")
+    costs = stage_costs()
+    total = sum(ns for _, ns in costs)
+    print("CPU time per frame of 4 signals at 125 Hz, one 2-hour piece (least of 5):")
+    for label, ns in costs:
+        print(f"  {label:<36}{ns:>7.1f} ns")
+    print(f"  {'total':<36}{total:>7.1f} ns = {4 / total * 1e3:.1f} MB/s of .dat per core")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import wfdb
 FS = 125
 _MITDB = Path(__file__).resolve().parents[1] / "tests" / "data" / "mitdb" / "100"
 #: (name, units, gain, baseline) as MIMIC-III writes them.
-_CHANNELS = (
+CHANNELS = (
     ("II", "mV", 83.0, 0),
     ("ABP", "mmHg", 0.833333, -100),
     ("PLETH", "NU", 255.0, -128),
@@ -29,7 +29,7 @@ _CHANNELS = (
 _NUMERICS = (("HR", "bpm"), ("ABPSys", "mmHg"), ("ABPDias", "mmHg"), ("ABPMean", "mmHg"))
 
 
-def _real_ecg() -> np.ndarray:
+def real_ecg() -> np.ndarray:
     record = wfdb.rdrecord(str(_MITDB), channels=[0])
     return scipy.signal.resample_poly(record.p_signal[:, 0], 25, 72)
 
@@ -42,7 +42,7 @@ def _phase(rng: np.random.Generator, n: int, mean_hz: float, spread: float) -> n
     return np.cumsum(rate / FS)
 
 
-def _signals(rng: np.random.Generator, ecg: np.ndarray, n: int) -> np.ndarray:
+def physical_signals(rng: np.random.Generator, ecg: np.ndarray, n: int) -> np.ndarray:
     """Physical samples (n, 4): ECG, ABP, PLETH, RESP."""
     out = np.empty((n, 4))
     out[:, 0] = np.resize(np.roll(ecg, int(rng.integers(len(ecg)))), n)
@@ -60,7 +60,7 @@ def _signals(rng: np.random.Generator, ecg: np.ndarray, n: int) -> np.ndarray:
 def _digital(physical: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Format-80 digital samples, with a few runs of the invalid value."""
     digital = np.empty(physical.shape, dtype=np.int16)
-    for ch, (_, _, gain, baseline) in enumerate(_CHANNELS):
+    for ch, (_, _, gain, baseline) in enumerate(CHANNELS):
         digital[:, ch] = np.clip(np.round(physical[:, ch] * gain + baseline), -127, 127)
     n = len(digital)
     for ch in range(digital.shape[1]):
@@ -73,7 +73,7 @@ def _digital(physical: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def _signal_lines(file_name: str, digital: np.ndarray | None) -> list[str]:
     lines = []
-    for ch, (name, units, gain, baseline) in enumerate(_CHANNELS):
+    for ch, (name, units, gain, baseline) in enumerate(CHANNELS):
         gain_text = f"{gain:g}({baseline})" if baseline else f"{gain:g}"
         checksum = 0 if digital is None else int(digital[:, ch].astype(np.int64).sum()) % 65536
         if checksum >= 32768:
@@ -87,7 +87,7 @@ def write_clinical_group(
 ) -> None:
     """Write ``records`` multi-signal records under ``root`` (one group folder)."""
     rng = np.random.default_rng(seed)
-    ecg = _real_ecg()
+    ecg = real_ecg()
     for r in range(records):
         record = f"39{r + 1:05d}"
         folder = root / record
@@ -104,7 +104,7 @@ def write_clinical_group(
             n = int(np.clip(max_segment_s / 4 * scale * rng.uniform(0.3, 1.0), 60, max_segment_s))
             n *= FS
             name = f"{record}_{s + 1:04d}"
-            digital = _digital(_signals(rng, ecg, n), rng)
+            digital = _digital(physical_signals(rng, ecg, n), rng)
             (digital + 128).astype(np.uint8).tofile(folder / f"{name}.dat")
             header = [f"{name} 4 {FS} {n}", *_signal_lines(f"{name}.dat", digital)]
             (folder / f"{name}.hea").write_text("\n".join(header) + "\n")
