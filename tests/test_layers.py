@@ -21,9 +21,10 @@ ALLOWED = {
     "pipelines": {"contract", "wfdb_io", "features", "extraction"},
     "datatools": {"contract", "uris", "config", "wfdb_io"},
     "runners": {"contract", "uris", "config"},
-    "hooks": {"contract", "uris", "config", "datatools", "datasets"},
+    "hooks": {"contract", "uris", "config", "datatools", "datasets", "pipelines"},
+    "session": {"pipelines"},
     "pipeline_registry": {"config", "pipelines"},
-    "settings": {"config", "hooks"},
+    "settings": {"config", "hooks", "session"},
     "__main__": set(),
     "__init__": set(),
 }

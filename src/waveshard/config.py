@@ -178,7 +178,7 @@ def _give_back_globals() -> None:
 
 
 def parse_groups(value: Any, source: str) -> list[str]:
-    """Group ids from a parameter value: a list, one id, or ids separated by spaces or ``;``.
+    """Group ids from a parameter value: a list, one id, or ids space- or ``;``-separated.
 
     Raises:
         ConfigError: If the value names no group.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -34,6 +35,9 @@ WARNING = "warning"
 MESSAGE_LIMIT = 300
 
 _STRING = "string"
+#: Absolute times. MIMIC shifts dates into the years 2100-2900, past the end of
+#: nanosecond timestamps (2262), so times are kept in milliseconds (NaT if unknown).
+_TIME = "datetime64[ms]"
 _STATS = dict.fromkeys(STAT_COLUMNS, "float64")
 
 
@@ -70,14 +74,35 @@ class Table:
             return self.frame()
         return self.conform(pd.concat(non_empty, ignore_index=True))
 
+    def read_csv(self, path: Any, **kwargs: Any) -> pd.DataFrame:
+        """A CSV copy of this table read back with this table's dtypes.
+
+        CSV stores no dtypes (an empty table would come back as all ``object``,
+        ``True``/``False`` as text), so the contract supplies them. Only empty
+        fields are missing values: a signal named ``NA`` stays ``NA``.
+
+        Args:
+            path: Local path, URL or buffer, as for :func:`pandas.read_csv`.
+            **kwargs: More :func:`pandas.read_csv` arguments (``storage_options``).
+        """
+        as_read = {
+            c: (_STRING if d == _TIME else d) for c, d in self.dtypes.items() if d != "object"
+        }
+        data = pd.read_csv(path, dtype=as_read, keep_default_na=False, na_values=[""], **kwargs)
+        return self.conform(data)
+
 
 SEGMENT_INDEX = Table(
     "segment_index",
     {
         "group": _STRING,
-        "record": _STRING,
+        "record": _STRING,  # the master header's record name
+        "record_dir": _STRING,  # the folder holding the record, relative to the group
         "segment": _STRING,
         "kind": _STRING,
+        "record_start": _TIME,
+        "record_duration_s": "float64",  # the master's span, gaps included
+        "segment_start": _TIME,
         "header_path": _STRING,
         "dat_paths": "object",  # list of paths relative to the group folder
         "dat_bytes": "int64",
@@ -92,8 +117,11 @@ SEGMENT_FEATURES = Table(
     {
         "group": _STRING,
         "record": _STRING,
+        "record_dir": _STRING,
         "segment": _STRING,
         "kind": _STRING,
+        "record_start": _TIME,
+        "segment_start": _TIME,
         "channel": "int64",
         "signal_raw": _STRING,
         "signal": _STRING,
@@ -102,7 +130,7 @@ SEGMENT_FEATURES = Table(
         "n_samples": "int64",
         "n_valid": "int64",
         "missing_fraction": "float64",
-        "duration_s": "float64",
+        "duration_s": "float64",  # n_samples / fs of this channel
         **_STATS,
         "fmt": "int64",
         "adc_gain": "float64",
@@ -114,10 +142,17 @@ SEGMENT_FEATURES = Table(
 RECORD_FEATURES = Table(
     "record_features",
     {
-        **dict.fromkeys(RECORD_KEYS, _STRING),
+        "group": _STRING,
+        "record": _STRING,
+        "record_dir": _STRING,
+        "kind": _STRING,
+        "signal": _STRING,
+        "units": _STRING,
+        "record_start": _TIME,
+        "record_duration_s": "float64",  # the master's span, gaps included
         "fs": "float64",
         "n_segments": "int64",
-        "duration_s": "float64",
+        "duration_s": "float64",  # sum over the segments holding this signal
         "n_samples": "int64",
         "n_valid": "int64",
         "missing_fraction": "float64",

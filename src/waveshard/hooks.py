@@ -10,6 +10,9 @@
 * Before a pipeline runs, every S3 root it reads or writes is probed once, so a
   wrong bucket, a missing prefix, bad credentials or an unreachable endpoint
   stop the run with one message naming the setting, before any extraction.
+* After a run, :class:`RunScopeHooks` says where the results are, or that
+  combine did not run (``--namespaces group_30``) and how to run some groups
+  end to end.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from waveshard.datatools.s3check import (
     endpoint_hint,
     s3_filesystem,
 )
+from waveshard.pipelines.namespaces import group_of
 from waveshard.uris import is_s3
 
 logger = logging.getLogger(__name__)
@@ -176,4 +180,68 @@ def _output_fs(pipeline: Any, catalog: Any, output_root: str) -> Any | None:
         filepath = str(getattr(dataset, "_filepath", ""))
         if fs is not None and filepath.startswith(root_path):
             return fs
+    return None
+
+
+class RunScopeHooks:
+    """Ends a run with where its results are, or with what it left out and how to get it.
+
+    ``--namespaces group_30`` (or ``--pipelines profile``) runs per-group nodes
+    only: the group's tables under ``02_intermediate/`` are written, the combined
+    ``04_feature/`` and ``08_reporting/`` are not. Kedro says nothing about it;
+    this hook does, in one line naming the way to run some groups end to end.
+    """
+
+    @hook_impl
+    def after_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        # Runs that pick nodes by name (ProcessingJobRunner's jobs, --nodes) are one part
+        # of a run that reports elsewhere.
+        if run_params.get("node_names"):
+            return
+        nodes = pipeline.nodes
+        per_group = sorted({n.namespace.split(".")[0] for n in nodes if n.namespace})
+        combined = [n for n in nodes if not n.namespace]
+        output = _output_root(catalog) or "output_root"
+        if combined:
+            written = {name for node in combined for name in node.outputs}
+            features = [name for name in _FEATURE_TABLES if name in written]
+            reports = [name for name in _REPORT_TABLES if name in written]
+            logger.info(
+                "Results under %s: 04_feature/ (%s) and 08_reporting/ (%s); README, "
+                "'Using the results', shows how to load them.",
+                output,
+                ", ".join(features),
+                ", ".join(reports),
+            )
+            return
+        selection = _selection(run_params)
+        if not per_group or selection is None:
+            return
+        groups = " ".join(g for g in (group_of(ns) for ns in per_group) if g)
+        logger.warning(
+            "Combine did not run: %s runs per-group nodes only (%s), so %s/04_feature/ and "
+            "%s/08_reporting/ were not written. To run these groups end to end: kedro run "
+            '--params "groups=%s" (or the same command without %s to combine every group).',
+            selection,
+            ", ".join(per_group),
+            output,
+            output,
+            groups,
+            selection.split(" ", 1)[0],
+        )
+
+
+#: The combined outputs the end-of-run line names, in the order it names them.
+_FEATURE_TABLES = ("segment_features", "record_features", "window_features")
+_REPORT_TABLES = (
+    "signal_stats", "extraction_errors", "run_summary", "clinical_errors", "clinical_summary",
+)  # fmt: skip
+
+
+def _selection(run_params: dict[str, Any]) -> str | None:
+    """The option that limited the run to per-group nodes, as the user typed it."""
+    if run_params.get("namespaces"):
+        return f"--namespaces {','.join(run_params['namespaces'])}"
+    if run_params.get("pipeline_names"):
+        return f"--pipelines {','.join(run_params['pipeline_names'])}"
     return None

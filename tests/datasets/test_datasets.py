@@ -41,6 +41,26 @@ def test_json_round_trip(tmp_path: Path) -> None:
     assert dataset.load() == {"totals": {"segments": 3}}
 
 
+@pytest.mark.parametrize(
+    ("cls", "name", "first", "second"),
+    [
+        (ParquetDataset, "t.parquet", pd.DataFrame({"a": [1, 2]}), pd.DataFrame({"a": [3]})),
+        (CSVDataset, "t.csv", pd.DataFrame({"a": [1, 2]}), pd.DataFrame({"a": [3]})),
+        (JSONDataset, "t.json", {"run": 1}, {"run": 2}),
+    ],
+)
+def test_a_second_save_replaces_the_first(tmp_path: Path, cls, name: str, first, second) -> None:
+    kwargs = {"save_args": {"index": False}} if cls is CSVDataset else {}
+    dataset = cls(filepath=str(tmp_path / name), **kwargs)
+    dataset.save(first)
+    dataset.save(second)
+    loaded = cls(filepath=str(tmp_path / name)).load()
+    if isinstance(second, pd.DataFrame):
+        pd.testing.assert_frame_equal(loaded, second)
+    else:
+        assert loaded == second
+
+
 class Unwritable:
     """A value pyarrow and json cannot serialize."""
 

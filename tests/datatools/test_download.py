@@ -94,6 +94,82 @@ def test_cli_download(mirror: str, source: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Downloaded 2 records" in result.output
     assert files(out) == files(source, "31")
-    missing = CliRunner().invoke(main, [*args[:3], "--database", "nosuchdb", "--base-url", mirror])
+    missing = CliRunner().invoke(main, [*args[:5], "--database", "nosuchdb", "--base-url", mirror])
     assert missing.exit_code == 1
     assert "cannot read" in missing.output and "nosuchdb/1.0/RECORDS" in missing.output
+
+
+@pytest.fixture(scope="module")
+def small_mirror(source: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Groups 30-31 only: every record complete, so the whole database can be fetched."""
+    tree = tmp_path_factory.mktemp("smallsrc") / "raw"
+    shutil.copytree(source, tree, ignore=shutil.ignore_patterns("32"))
+    site = tmp_path_factory.mktemp("smallsite")
+    write_mirror(tree, site, "mimic3wdb", "1.0")
+    with serve(site) as url:
+        yield url
+
+
+def test_download_refuses_to_mix_real_records_into_the_sample(
+    mirror: str, source: Path, sample_tree: Path, tmp_path: Path
+) -> None:
+    sample = tmp_path / "01_raw"
+    shutil.copytree(sample_tree, sample)
+    before = files(sample)
+    args = ["download", "--groups", "32", "--out", str(sample), "--base-url", mirror]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 1
+    assert "holds waveshard's synthetic sample" in refused.output
+    assert "--out data/physionet" in refused.output and "--into-sample" in refused.output
+    assert files(sample) == before
+    with pytest.raises(DownloadError, match="synthetic sample"):
+        download_records(out=sample, records=["32/s25047"], base_url=mirror)
+    # on purpose, it mixes them
+    args = ["download", "--records", "32/s25047", "--into-sample", "--out", str(sample)]
+    mixed = CliRunner().invoke(main, [*args, "--base-url", mirror])
+    assert mixed.exit_code == 0, mixed.output
+    assert files(sample, "32/s25047") == files(source, "32/s25047")
+
+
+def test_whole_database_needs_all_and_shows_its_size(small_mirror: str, tmp_path: Path) -> None:
+    out = tmp_path / "raw"
+    refused = CliRunner().invoke(main, ["download", "--out", str(out), "--base-url", small_mirror])
+    assert refused.exit_code == 1
+    assert "all of mimic3wdb/1.0 (~6.7 TB in 67,830 records)" in refused.output
+    assert "--all" in refused.output and "--groups 30" in refused.output
+    assert not out.exists()
+    with pytest.raises(DownloadError, match="--all"):
+        download_records(out=out, base_url=small_mirror)
+    everything = CliRunner().invoke(
+        main, ["download", "--all", "--out", str(out), "--base-url", small_mirror]
+    )
+    assert everything.exit_code == 0, everything.output
+    assert "Downloaded 4 records" in everything.output
+    assert sorted(p.name for p in out.iterdir()) == ["30", "31"]
+
+
+def test_whole_database_asks_in_a_terminal(
+    small_mirror: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from waveshard.datatools import commands
+
+    monkeypatch.setattr(commands, "_interactive", lambda: True)
+    out = tmp_path / "raw"
+    args = ["download", "--out", str(out), "--base-url", small_mirror]
+    declined = CliRunner().invoke(main, args, input="n\n")
+    assert declined.exit_code == 1
+    assert "download all of mimic3wdb/1.0 (~6.7 TB in 67,830 records)" in declined.output
+    assert not out.exists()
+    accepted = CliRunner().invoke(main, args, input="y\n")
+    assert accepted.exit_code == 0, accepted.output
+    assert "Downloaded 4 records" in accepted.output
+
+
+def test_list_options_take_spaces_semicolons_or_commas(mirror: str, tmp_path: Path) -> None:
+    spellings = ["30/3000001 30/3000002", "30/3000001;30/3000002", "30/3000001,30/3000002"]
+    for i, records in enumerate(spellings):
+        out = tmp_path / str(i)
+        args = ["download", "--records", records, "--out", str(out), "--base-url", mirror]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        assert "Downloaded 2 records" in result.output

@@ -11,7 +11,7 @@ import wfdb
 from joblib import parallel_config
 
 from waveshard.datatools import sample
-from waveshard.datatools.sample import SampleSummary, write_sample_tree
+from waveshard.datatools.sample import SampleSummary, holds_sample, write_sample_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 GROUPS = [str(g) for g in range(30, 40)]
@@ -39,7 +39,8 @@ def _files(root: Path) -> dict[str, bytes]:
 
 def test_default_tree_layout_and_size(tree: tuple[Path, SampleSummary]) -> None:
     root, summary = tree
-    assert sorted(p.name for p in root.iterdir()) == GROUPS
+    assert sorted(p.name for p in root.iterdir() if p.is_dir()) == GROUPS
+    assert holds_sample(root)  # marked as synthetic for the data tools
     records = _records(root)
     assert [r.name for r in records if r.parent.name == "30"] == ["3000001", "3000002"]
     assert all(r.name.startswith(r.parent.name) and len(r.name) == 7 for r in records)

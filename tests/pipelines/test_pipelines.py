@@ -26,8 +26,8 @@ def test_registry_has_one_namespace_per_configured_group(monkeypatch) -> None:
     namespaces = {n.namespace for n in pipelines["profile"].nodes}
     assert namespaces == {f"group_{g}" for g in DEFAULT_GROUPS}
     assert {n.namespace for n in pipelines["combine"].nodes} == {None}
-    # profile (5 per group, 5 to combine) and clinical (3 per group, 3 to combine)
-    assert len(pipelines["__default__"].nodes) == (5 + 3) * len(DEFAULT_GROUPS) + 5 + 3
+    # profile (5 per group, 7 to combine) and clinical (3 per group, 4 to combine)
+    assert len(pipelines["__default__"].nodes) == (5 + 3) * len(DEFAULT_GROUPS) + 7 + 4
     # parameters are shared, not namespaced
     params = {i for i in pipelines["profile"].inputs() if i.startswith("params:")}
     assert params == {
@@ -101,10 +101,11 @@ def test_sliced_pipeline_with_in_memory_catalog(physionet_tree: Path) -> None:
 def test_sliced_pipeline_from_plan_shards(physionet_tree: Path) -> None:
     """Run one group from its shard plan on, given its discovery."""
     folder = WfdbGroupDataset(path=str(physionet_tree / "30")).load()
-    found, _index = discover(folder)
+    found, index = discover(folder)
     pipe = profile.create_pipeline(["30"]).from_nodes("group_30.plan_shards")
     catalog = _memory_catalog(physionet_tree, ["30"])
     catalog["group_30.discovery"] = found
+    catalog["group_30.segment_index"] = index
     SequentialRunner().run(pipe, catalog)
     segments = catalog.load("group_30.segment_features")
     assert segments["segment"].tolist() == ["3000003_0003", "3000003_0003"]
@@ -160,3 +161,26 @@ def test_session_loses_nothing(session_run: Path, physionet_tree: Path) -> None:
     per_segment = segments.groupby(["group", "segment"])["channel"].count()
     assert per_segment.loc[("39", "s00001-2896-10-10-00-31n")] == 10
     assert per_segment.loc[("32", "3234460_0018")] == 3
+
+
+def test_signal_stats_count_hours_of_signal_from_the_headers(
+    session_run: Path, physionet_tree: Path
+) -> None:
+    """total_hours of each signal equals its segments' length / rate, read by wfdb."""
+    import wfdb
+
+    segments = pd.read_parquet(session_run / "04_feature/segment_features.parquet")
+    stats = pd.read_csv(session_run / "08_reporting/signal_stats.csv")
+    headers = {p.stem: p for p in physionet_tree.rglob("*.hea")}
+    seconds: dict[tuple[str, str], float] = {}
+    for row in segments.itertuples(index=False):
+        header = wfdb.rdheader(str(headers[row.segment].with_suffix("")))
+        spf = (header.samps_per_frame or [1] * header.n_sig)[row.channel]
+        key = (row.kind, row.signal)
+        seconds[key] = seconds.get(key, 0.0) + header.sig_len / (header.fs * spf)
+    got = {(r.kind, r.signal): r.total_hours for r in stats.itertuples(index=False)}
+    assert got.keys() == seconds.keys()
+    for key, value in seconds.items():
+        assert got[key] == pytest.approx(value / 3600, rel=1e-9), key
+    # the longest signal is ECG lead II: ~5 hours of s00001
+    assert stats.iloc[0]["total_hours"] > 4

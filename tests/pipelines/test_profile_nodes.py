@@ -67,6 +67,6 @@ def test_one_bad_segment_does_not_stop_the_others(tmp_path: Path) -> None:
     assert errors["error_type"].tolist() == ["FileNotFoundError"]
     assert victim["segment"] not in set(rows["segment"])
     assert len(rows) == len(counts)
-    segments, records = summarize_records(rows, counts, {"ABP": ["ART"]})
+    segments, records = summarize_records(rows, counts, index, {"ABP": ["ART"]})
     assert "ART" not in set(segments["signal"])
     assert set(records["record"]) == set(rows["record"])

@@ -78,7 +78,7 @@ def test_upload_preserves_group_record_keys(runs: dict, raw_tree: Path, moto_s3:
     local = {
         f"{RAW_PREFIX}/{p.relative_to(raw_tree).as_posix()}": p.stat().st_size
         for p in raw_tree.rglob("*")
-        if p.is_file()
+        if p.is_file() and not p.name.startswith(".")  # upload leaves hidden files (the marker)
     }
     assert keys == local
     assert "mimic3wdb/1.0/30/3000001/3000001_0001.dat" in keys
@@ -93,8 +93,8 @@ def test_every_output_equals_the_local_run(runs: dict, moto_s3: MotoS3) -> None:
     remote_files = {k[len(OUT_PREFIX) + 1 :] for k in remote_keys}
     assert remote_files == set(local_files)
     assert "04_feature/segment_features.parquet" in remote_files
-    # Per group: the profile's 5 files and the clinical pipeline's 3; then 5 + 3 combined.
-    assert len(remote_files) == 10 * (5 + 3) + 5 + 3
+    # Per group: the profile's 5 files and the clinical pipeline's 3; then 7 + 4 combined.
+    assert len(remote_files) == 10 * (5 + 3) + 7 + 4
 
     identical = 0
     for rel, path in local_files.items():
@@ -114,8 +114,9 @@ def test_every_output_equals_the_local_run(runs: dict, moto_s3: MotoS3) -> None:
         else:
             assert remote == local, f"{rel} differs between S3 and local"
             identical += 1
-    # index/features parquet per group, 2 parquet + 1 csv; window_features per group + 1
-    assert identical == 10 * 3 + 3 + 10 + 1
+    # index/features parquet per group; 04_feature's 2 parquet, signal_stats parquet and
+    # csv; window_features per group and combined
+    assert identical == 10 * 3 + 4 + 10 + 1
     errors = pd.read_csv(local_out / "08_reporting/extraction_errors.csv")
     assert len(errors) > 0, "the real records should give error rows to compare"
 

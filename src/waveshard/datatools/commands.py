@@ -5,9 +5,16 @@ Run ``uv run waveshard --help``.
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 
 import click
+
+
+def split_list(text: str) -> list[str]:
+    """Items of a list option: space- or ;-separated (commas work as well)."""
+    return [part for part in re.split(r"[\s;,]+", text) if part]
 
 
 @click.group()
@@ -26,9 +33,9 @@ def main() -> None:
 )
 @click.option(
     "--groups",
-    default="30,31,32,33,34,35,36,37,38,39",
+    default="30 31 32 33 34 35 36 37 38 39",
     show_default=True,
-    help="Comma-separated group ids.",
+    help="Group ids, space- or ;-separated.",
 )
 @click.option("--records-per-group", default=2, show_default=True, type=click.IntRange(1))
 @click.option("--seed", default=20261127, show_default=True, type=int)
@@ -38,7 +45,7 @@ def make_sample(out: Path, groups: str, records_per_group: int, seed: int) -> No
 
     summary = write_sample_tree(
         out,
-        groups=[g.strip() for g in groups.split(",") if g.strip()],
+        groups=split_list(groups),
         records_per_group=records_per_group,
         seed=seed,
     )
@@ -148,13 +155,19 @@ def upload(
     )
 
 
+def _interactive() -> bool:
+    """Whether a person can answer a question (stdin and stdout are a terminal)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 @main.command("download")
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("data/01_raw"),
+    default=Path("data/physionet"),
     show_default=True,
-    help="Local raw root to fill (<group>/<record>/ folders).",
+    help="Local raw root to fill (<group>/<record>/ folders); then run "
+    "`kedro run --params raw_root=<out>`. Not the synthetic sample's folder (data/01_raw).",
 )
 @click.option(
     "--database",
@@ -163,8 +176,25 @@ def upload(
     help="PhysioNet database: mimic3wdb, or mimic3wdb-matched (the matched subset).",
 )
 @click.option("--version", "version", default="1.0", show_default=True)
-@click.option("--groups", default="", help="Comma-separated groups to fetch whole, e.g. 30,31.")
-@click.option("--records", default="", help="Comma-separated records, e.g. 30/3000003,30/3000063.")
+@click.option(
+    "--groups", default="", help="Groups to fetch whole, space- or ;-separated, e.g. '30 31'."
+)
+@click.option(
+    "--records",
+    default="",
+    help="Records, space- or ;-separated, e.g. '30/3000003 30/3000063'.",
+)
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Fetch the whole database (mimic3wdb 1.0: ~6.7 TB in 67,830 records).",
+)
+@click.option(
+    "--into-sample",
+    is_flag=True,
+    help="Allow --out to be the synthetic sample tree (mixes real records into it).",
+)
 @click.option(
     "--base-url",
     envvar="WAVESHARD_PHYSIONET_URL",
@@ -180,19 +210,38 @@ def download(
     version: str,
     groups: str,
     records: str,
+    everything: bool,
+    into_sample: bool,
     base_url: str,
     workers: int,
 ) -> None:
     """Download records or groups of a PhysioNet WFDB database with wfdb's downloader.
 
     Complete local files are kept and partial ones are completed, so rerunning
-    resumes. Without --groups and --records the whole database is fetched.
+    resumes. The whole database needs --all (or a yes at the prompt in a terminal).
     """
-    from waveshard.datatools.download import DownloadError, download_records
+    from waveshard.datatools.download import (
+        DownloadError,
+        check_destination,
+        check_selection,
+        download_records,
+        whole_database,
+    )
 
-    def split(text: str) -> list[str]:
-        return [part.strip() for part in text.split(",") if part.strip()]
-
+    chosen_groups, chosen_records = split_list(groups), split_list(records)
+    try:
+        check_destination(out, into_sample=into_sample)
+        if not chosen_groups and not chosen_records and not everything and _interactive():
+            everything = click.confirm(
+                f"No --groups or --records: download all of "
+                f"{whole_database(database, version)} into {out}?",
+                default=False,
+            )
+            if not everything:
+                raise click.Abort()
+        check_selection(database, version, chosen_groups, chosen_records, everything=everything)
+    except DownloadError as exc:
+        _fail(exc)
     with _progress() as progress:
         listing = progress.add_task("headers", total=None)
         fetching = progress.add_task("data files", total=None, visible=False)
@@ -201,8 +250,10 @@ def download(
                 out=out,
                 database=database,
                 version=version,
-                groups=split(groups),
-                records=split(records),
+                groups=chosen_groups,
+                records=chosen_records,
+                everything=everything,
+                into_sample=into_sample,
                 base_url=base_url,
                 workers=workers,
                 on_record=lambda _rec: progress.advance(listing),

@@ -23,8 +23,13 @@ from pathlib import Path
 import wfdb
 from wfdb.io import download as wfdb_download
 
+from waveshard.datatools.sample import SAMPLE_MARKER, holds_sample
+
 #: PhysioNet's file index; ``--base-url`` points at a mirror instead.
 PHYSIONET_URL = wfdb_download.PN_INDEX_URL
+
+#: Sizes of whole databases as PhysioNet lists them, shown before a whole-database download.
+KNOWN_SIZES = {("mimic3wdb", "1.0"): "~6.7 TB in 67,830 records"}
 
 
 class DownloadError(RuntimeError):
@@ -56,6 +61,48 @@ def physionet_index(base_url: str) -> Iterator[None]:
         yield
     finally:
         wfdb_download.set_db_index_url(previous)
+
+
+def whole_database(database: str, version: str) -> str:
+    """``database/version``, with its size where known, for messages."""
+    size = KNOWN_SIZES.get((database, version))
+    return f"{database}/{version}" + (f" ({size})" if size else "")
+
+
+def check_selection(
+    database: str,
+    version: str,
+    groups: Sequence[str],
+    records: Sequence[str],
+    *,
+    everything: bool,
+) -> None:
+    """Refuse a whole-database download nobody asked for.
+
+    Raises:
+        DownloadError: Neither groups nor records are chosen and ``everything`` is not set.
+    """
+    if not groups and not records and not everything:
+        raise DownloadError(
+            f"download: no --groups or --records, which means all of "
+            f"{whole_database(database, version)}. Choose some, e.g. --groups 30 or "
+            "--records 30/3000003, or pass --all to download the whole database"
+        )
+
+
+def check_destination(out: Path, *, into_sample: bool = False) -> None:
+    """Refuse to put real records into the synthetic sample tree.
+
+    Raises:
+        DownloadError: ``out`` holds the sample and ``into_sample`` is not set.
+    """
+    if holds_sample(out) and not into_sample:
+        raise DownloadError(
+            f"download: {out} holds waveshard's synthetic sample ({out / SAMPLE_MARKER}); "
+            "real records would be mixed into it. Download somewhere else, e.g. "
+            "--out data/physionet (then: kedro run --params raw_root=data/physionet), "
+            "or pass --into-sample to mix them on purpose"
+        )
 
 
 def select_record_dirs(
@@ -135,6 +182,8 @@ def download_records(
     version: str = "1.0",
     groups: Sequence[str] = (),
     records: Sequence[str] = (),
+    everything: bool = False,
+    into_sample: bool = False,
     base_url: str = PHYSIONET_URL,
     workers: int = 2,
     on_record: Callable[[str], None] | None = None,
@@ -149,6 +198,9 @@ def download_records(
         version: Database version folder.
         groups: Whole groups to fetch (``30``; ``p00`` for the matched subset).
         records: Single records (``30/3000003``).
+        everything: Fetch the whole database; required when neither
+            ``groups`` nor ``records`` is given (mimic3wdb is ~6.7 TB).
+        into_sample: Allow ``out`` to be the synthetic sample tree.
         base_url: File index URL (PhysioNet's, or a mirror's).
         workers: Files fetched at once (wfdb keeps at most 2 connections open).
         on_record: Called as each record folder's headers are in.
@@ -159,11 +211,14 @@ def download_records(
         The chosen records and file count.
 
     Raises:
-        DownloadError: The database or a requested record cannot be found.
+        DownloadError: The database or a requested record cannot be found,
+            nothing was chosen without ``everything``, or ``out`` is the sample.
     """
     started = time.perf_counter()
     db_dir = f"{database}/{version}"
     out = Path(out)
+    check_selection(database, version, groups, records, everything=everything)
+    check_destination(out, into_sample=into_sample)
     with physionet_index(base_url):
         try:
             listed = wfdb_download.get_record_list(db_dir)

@@ -138,11 +138,13 @@ def explain(
         isinstance(exc, FileNotFoundError) and "bucket" in str(exc).lower()
     ):
         msg = f"bucket '{bucket}' does not exist — set {hints.bucket}"
-    elif code in _BAD_CREDENTIALS or isinstance(
-        exc, bex.NoCredentialsError | bex.PartialCredentialsError
-    ):
-        reason = code or type(exc).__name__
-        msg = f"the S3 credentials were rejected ({reason}) — {hints.credentials}"
+    elif isinstance(exc, bex.NoCredentialsError):
+        # Nothing was sent, so nothing was rejected: say that none were found.
+        msg = f"no S3 credentials found (NoCredentialsError) — {hints.credentials}"
+    elif isinstance(exc, bex.PartialCredentialsError):
+        msg = f"the S3 credentials are incomplete ({exc}) — {hints.credentials}"
+    elif code in _BAD_CREDENTIALS:
+        msg = f"the S3 credentials were rejected ({code}) — {hints.credentials}"
     elif code in _DENIED or isinstance(exc, PermissionError):
         msg = (
             f"access denied ({code or 'AccessDenied'}) to bucket '{bucket}' — give these "

@@ -26,7 +26,15 @@ import numpy as np
 import wfdb
 from wfdb.io import _signal as wfdb_signal
 
-__all__ = ["SampleSummary", "write_sample_tree"]
+__all__ = ["SAMPLE_MARKER", "SampleSummary", "holds_sample", "write_sample_tree"]
+
+#: File at the root of every tree this module writes: it tells the data tools that the
+#: tree is synthetic, so real records are not mixed into it unnoticed.
+SAMPLE_MARKER = ".waveshard-sample"
+_MARKER_TEXT = (
+    "This tree is waveshard's synthetic sample, written by `waveshard make-sample`.\n"
+    "`waveshard download` refuses to add real records to it; download them elsewhere.\n"
+)
 
 FS = 125
 #: fs of the numerics records, written exactly as MIMIC-III does (``0.0166666666667/125``).
@@ -123,6 +131,8 @@ def write_sample_tree(
 ) -> SampleSummary:
     """Write a deterministic synthetic MIMIC-III-layout WFDB tree.
 
+    The root also gets :data:`SAMPLE_MARKER`, which marks the tree as synthetic.
+
     Args:
         root: Directory to write into (created if missing); existing record
             directories with the same names are overwritten file by file.
@@ -152,6 +162,8 @@ def write_sample_tree(
     if skew < 0:
         raise ValueError("skew must be >= 0")
 
+    root.mkdir(parents=True, exist_ok=True)
+    (root / SAMPLE_MARKER).write_text(_MARKER_TEXT)
     n_records = n_segments = dat_bytes = 0
     for g_index, group in enumerate(groups):
         for r_index in range(records_per_group):
@@ -171,6 +183,11 @@ def write_sample_tree(
             n_segments += segs
             dat_bytes += size
     return SampleSummary(len(groups), n_records, n_segments, dat_bytes)
+
+
+def holds_sample(root: str | Path) -> bool:
+    """Whether ``root`` is (or holds) a tree written by :func:`write_sample_tree`."""
+    return (Path(root) / SAMPLE_MARKER).is_file()
 
 
 def _plan_record(

@@ -37,7 +37,7 @@ from waveshard.wfdb_io.discovery import SegmentTask
 from waveshard.wfdb_io.headers import Header
 from waveshard.wfdb_io.samples import read_physical
 from waveshard.wfdb_io.storage import GroupFolder
-from waveshard.wfdb_io.timeline import base_datetime, offset_between, segment_offsets
+from waveshard.wfdb_io.timeline import header_start, offset_between, record_timeline
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,9 @@ def plan_record(
 ) -> tuple[RecordPlan, list[Problem]]:
     """Place one record's segments on its timeline.
 
+    Segments of a record with a master header are placed by the master's
+    segment lengths (:func:`waveshard.wfdb_io.timeline.record_timeline`).
+
     Args:
         record: Record name.
         tasks: The record's segments (waveform and numerics) from discovery.
@@ -104,11 +107,14 @@ def plan_record(
     numerics_tasks = [t for t in tasks if t.kind == NUMERICS]
     problems: list[Problem] = []
     placed: list[PlacedSegment] = []
-    reference: Header | None = master
-    if master is not None:
-        offsets = segment_offsets(master)
+    timeline = record_timeline(master) if master is not None else None
+    if timeline is not None and not timeline.has_clock:
+        timeline = None  # a master without a usable frequency places nothing
+    reference: Header | None = master if timeline is not None else None
+    if timeline is not None:
         for task in waveforms:
-            if task.segment not in offsets:
+            offset_s = timeline.offset_s(task.segment)
+            if offset_s is None:
                 problems.append(
                     Problem(
                         task.group,
@@ -123,7 +129,7 @@ def plan_record(
                     )
                 )
                 continue
-            placed.append(PlacedSegment(task, offsets[task.segment] / master.fs))
+            placed.append(PlacedSegment(task, offset_s))
     else:
         ordered = sorted(waveforms, key=lambda t: t.segment)
         reference = ordered[0].header if ordered else None
@@ -133,7 +139,7 @@ def plan_record(
             if offset is None:
                 offset = position  # no base times: one after the other
             placed.append(PlacedSegment(task, offset))
-            position = offset + task.header.sig_len / task.header.fs
+            position = offset + (task.header.sig_len / task.header.fs if task.header.fs > 0 else 0)
     numerics = []
     for task in numerics_tasks:
         offset = offset_between(reference, task.header) if reference is not None else None
@@ -141,10 +147,11 @@ def plan_record(
     if reference is None and numerics_tasks:
         reference = numerics_tasks[0].header
     first = tasks[0]
+    start = header_start(reference) if reference is not None else None
     plan = RecordPlan(
         group=first.group,
         record=record,
-        start=base_datetime(reference) if reference is not None else None,
+        start=np.datetime64(start, "ms") if start is not None else None,
         segments=tuple(sorted(placed, key=lambda p: p.offset_s)),
         numerics=tuple(numerics),
         header_path=master_path or first.header_path,
@@ -161,24 +168,22 @@ def plan_records(
     Args:
         folder: The group folder (for the paths error rows show).
         tasks: Discovery's segment tasks.
-        masters: Record name -> master header (``Discovery.masters``).
+        masters: Master headers by path relative to the group folder
+            (``Discovery.masters``); a record's master is ``<its folder>/<record>.hea``.
 
     Returns:
         Plans in record order, and placement warnings.
     """
-    by_record: dict[str, list[SegmentTask]] = defaultdict(list)
+    by_record: dict[tuple[str, str], list[SegmentTask]] = defaultdict(list)
     for task in tasks:
-        by_record[task.record].append(task)
+        by_record[(posixpath.dirname(task.header_path), task.record)].append(task)
     plans, problems = [], []
-    for record in sorted(by_record):
-        record_tasks = by_record[record]
-        master = masters.get(record)
-        master_path = (
-            posixpath.join(posixpath.dirname(record_tasks[0].header_path), record + ".hea")
-            if master is not None
-            else ""
+    for (directory, record), record_tasks in sorted(by_record.items(), key=lambda i: i[0][::-1]):
+        master_path = posixpath.join(directory, record + ".hea")
+        master = masters.get(master_path)
+        plan, found = plan_record(
+            record, record_tasks, master, master_path if master else "", folder.url
         )
-        plan, found = plan_record(record, record_tasks, master, master_path, folder.url)
         plans.append(plan)
         problems.extend(found)
     return plans, problems

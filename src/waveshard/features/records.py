@@ -10,6 +10,10 @@ import pandas as pd
 from waveshard.contract import RECORD_FEATURES, RECORD_KEYS
 from waveshard.features.statistics import ValueCounts, summarize
 
+#: Columns that describe the record rather than the signal: the same for every
+#: segment of a record, carried over to its rows where the segments have them.
+RECORD_LEVEL = ("record_dir", "record_start", "record_duration_s")
+
 
 def merge_records(segments: pd.DataFrame, counts: Sequence[ValueCounts]) -> pd.DataFrame:
     """One row per record × kind × normalized signal × units.
@@ -17,7 +21,11 @@ def merge_records(segments: pd.DataFrame, counts: Sequence[ValueCounts]) -> pd.D
     Percentiles, mean and std are computed over all of the record's samples of
     that signal: the segments' value counts are concatenated, so the result is
     what numpy gives on the concatenated physical samples. Units are part of the
-    key so that samples in different units are never mixed.
+    key so that samples in different units are never mixed. ``duration_s`` is
+    the sum of the durations of the segments that hold the signal, so two
+    signals of one record differ where one is absent from some segments;
+    :data:`RECORD_LEVEL` columns (where the segments have them) describe the
+    whole record.
 
     Args:
         segments: Segment rows (as in ``segment_features``), positionally aligned
@@ -35,9 +43,11 @@ def merge_records(segments: pd.DataFrame, counts: Sequence[ValueCounts]) -> pd.D
         merged = ValueCounts.merge(counts[i] for i in part.index)
         n_samples = int(part["n_samples"].sum())
         fs = part["fs"].unique()
+        first = part.iloc[0]
         rows.append(
             {
                 **dict(zip(RECORD_KEYS, key, strict=True)),
+                **{c: first[c] for c in RECORD_LEVEL if c in part},
                 "fs": float(fs[0]) if len(fs) == 1 else np.nan,
                 "n_segments": int(part["segment"].nunique()),
                 "duration_s": float(part["duration_s"].sum()),

@@ -1,7 +1,7 @@
 """Group namespaces: every per-group pipeline runs once per patient group as ``group_<id>``.
 
 The namespace is what ProcessingJobRunner turns into one job, so every per-group
-pipeline uses these two functions and nothing else to name its copies.
+pipeline uses these functions and nothing else to name its copies.
 """
 
 from __future__ import annotations
@@ -10,10 +10,18 @@ from collections.abc import Sequence
 
 from kedro.pipeline import Pipeline
 
+_PREFIX = "group_"
+
 
 def namespace_for(group: str) -> str:
     """Namespace of a group's pipelines, e.g. ``group_30``."""
-    return f"group_{group}"
+    return f"{_PREFIX}{group}"
+
+
+def group_of(namespace: str) -> str | None:
+    """The group a namespace (or a name inside it) belongs to: ``group_30.x`` → ``30``."""
+    top = namespace.split(".", 1)[0]
+    return top[len(_PREFIX) :] or None if top.startswith(_PREFIX) else None
 
 
 def per_group(template: Pipeline, groups: Sequence[str]) -> Pipeline:

@@ -68,6 +68,9 @@ def _unpack_conf(archive: Path, workdir: Path) -> Path:
         f'[tool.kedro]\npackage_name = "{package}"\nproject_name = "{package}"\n'
         'kedro_init_version = "1.7.0"\n'
     )
+    # The project opts out of Kedro telemetry (.telemetry at its root); this folder is
+    # the job's project root, so it says so too: a job never calls out to the internet.
+    (workdir / ".telemetry").write_text("consent: false\n")
     return workdir / "conf"
 
 

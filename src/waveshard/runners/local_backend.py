@@ -7,6 +7,8 @@ nothing else of the driver's environment) in a subprocess, and on success
 upload the ProcessingOutputs. The one translation: every ``/opt/ml`` in the
 arguments and environment becomes the job folder, and ``python``/``python3``
 is this interpreter (the image's locked environment stands in for itself).
+With an image (``isolation=image``, :mod:`waveshard.runners.image_jobs`) there is
+no translation: the job runs inside the image's root file system.
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from waveshard.runners import storage
 from waveshard.runners.backends import JobState
 from waveshard.runners.job_spec import OPT_ML
+
+if TYPE_CHECKING:
+    from waveshard.runners.image_jobs import ImageJobs
 
 #: Variables a container gets from its runtime rather than from the request.
 _BASE_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "SYSTEMROOT")
@@ -37,14 +42,18 @@ class LocalBackend:
         work_dir: Folder holding one sub-folder per job (kept after the run, with
             ``logs.txt`` and ``state.json``, so a re-submit can be described).
         python: Interpreter that replaces ``python``/``python3`` in the entrypoint.
+        image: Run each job inside this image instead (``isolation=image``).
     """
 
     name = "local"
 
-    def __init__(self, *, work_dir: Path, python: str = sys.executable) -> None:
+    def __init__(
+        self, *, work_dir: Path, python: str = sys.executable, image: ImageJobs | None = None
+    ) -> None:
         self.work_dir = Path(work_dir)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.python = python
+        self.image = image
         self._procs: dict[str, subprocess.Popen] = {}
         self._threads: dict[str, threading.Thread] = {}
         self._stopping: set[str] = set()
@@ -94,7 +103,12 @@ class LocalBackend:
             self._stopping.add(job_name)
             proc = self._procs.get(job_name)
         if proc is not None and proc.poll() is None:
-            proc.terminate()
+            if self.image is not None:
+                # The job is pid 1 of its namespace, which ignores SIGTERM; killing the
+                # namespace's parent ends every process in it (and its mounts).
+                proc.kill()
+            else:
+                proc.terminate()
 
     def wait(self, timeout: float | None = None) -> None:
         """Wait for every job thread (tests and Ctrl-C cleanup)."""
@@ -104,8 +118,12 @@ class LocalBackend:
     def log_link(self, job_name: str) -> str:
         return str(self.job_dir(job_name) / "logs.txt")
 
+    def _opt_ml(self, job_dir: Path) -> Path:
+        """The folder on this machine that is the job's ``/opt/ml``."""
+        return self.image.opt_ml(job_dir) if self.image is not None else job_dir
+
     def _remap(self, text: str, job_dir: Path) -> str:
-        return text.replace(OPT_ML, job_dir.as_posix())
+        return text.replace(OPT_ML, self._opt_ml(job_dir).as_posix())
 
     def _execute(self, request: dict[str, Any]) -> None:
         name = request["ProcessingJobName"]
@@ -120,16 +138,30 @@ class LocalBackend:
                     parents=True, exist_ok=True
                 )
             app = request["AppSpecification"]
-            command = [
-                self._remap(a, job_dir)
-                for a in [*app.get("ContainerEntrypoint", []), *app.get("ContainerArguments", [])]
-            ]
-            if command and command[0] in ("python", "python3"):
-                command[0] = self.python
-            env = {k: os.environ[k] for k in _BASE_ENV if k in os.environ}
-            env.update(
-                {k: self._remap(v, job_dir) for k, v in request.get("Environment", {}).items()}
-            )
+            if self.image is not None:
+                # The machine's tools that set up the namespace need PATH; the job
+                # itself gets exactly the image's and the request's environment.
+                env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")}
+                command = self.image.command(
+                    job_dir,
+                    app.get("ContainerEntrypoint", []),
+                    app.get("ContainerArguments", []),
+                    request.get("Environment", {}),
+                )
+            else:
+                command = [
+                    self._remap(a, job_dir)
+                    for a in [
+                        *app.get("ContainerEntrypoint", []),
+                        *app.get("ContainerArguments", []),
+                    ]
+                ]
+                if command and command[0] in ("python", "python3"):
+                    command[0] = self.python
+                env = {k: os.environ[k] for k in _BASE_ENV if k in os.environ}
+                env.update(
+                    {k: self._remap(v, job_dir) for k, v in request.get("Environment", {}).items()}
+                )
             limit = request.get("StoppingCondition", {}).get("MaxRuntimeInSeconds")
             with (job_dir / "logs.txt").open("wb") as log:
                 with self._lock:
@@ -154,7 +186,7 @@ class LocalBackend:
                     return
             if name in self._stopping:
                 raise _Stopped()
-            message_file = job_dir / "output" / "message"
+            message_file = self._opt_ml(job_dir) / "output" / "message"
             message = message_file.read_text().strip() if message_file.is_file() else None
             if code != 0:
                 reason = f"AlgorithmError: {message or f'exit code {code}'}"

@@ -751,7 +751,17 @@ def make_backend(settings: ProcessingSettings, boto_session=None) -> Backend:
     if settings.backend == "local":
         from waveshard.runners.local_backend import LocalBackend
 
-        return LocalBackend(work_dir=Path(settings.local_work_dir or _default_work_dir()))
+        image = None
+        if settings.isolation == "image":
+            from kedro.utils import find_kedro_project
+
+            from waveshard.runners.image_jobs import ImageJobs
+
+            project = find_kedro_project(Path.cwd()) or Path.cwd()
+            image = ImageJobs.open(settings.image_root, Path(project))
+        return LocalBackend(
+            work_dir=Path(settings.local_work_dir or _default_work_dir()), image=image
+        )
     from waveshard.runners.sagemaker_backend import SageMakerBackend
 
     return SageMakerBackend(region=settings.region, boto_session=boto_session)

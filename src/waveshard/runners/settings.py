@@ -12,6 +12,7 @@ from typing import Any
 
 BACKENDS = ("sagemaker", "local")
 COMBINE_MODES = ("driver", "job")
+ISOLATION_MODES = ("none", "image")
 
 
 class SettingsError(ValueError):
@@ -55,6 +56,8 @@ class ProcessingSettings:
     throughput_mb_s: float = 20.0
     prices: dict[str, float] = field(default_factory=dict)
     local_work_dir: str | None = None
+    isolation: str = "none"
+    image_root: str | None = None
     live: bool = True
 
     @classmethod
@@ -103,6 +106,18 @@ class ProcessingSettings:
                 f"combine={self.combine!r} is not supported: use combine=driver (the "
                 "non-namespaced nodes run in the driver after every job) or combine=job "
                 "(as one more job)."
+            )
+        if self.isolation not in ISOLATION_MODES:
+            raise SettingsError(
+                f"isolation={self.isolation!r} is not supported: use isolation=none (jobs run "
+                "with this interpreter) or isolation=image (jobs run inside the image's root "
+                "file system, backend=local only)."
+            )
+        if self.isolation == "image" and self.backend != "local":
+            raise SettingsError(
+                f"isolation=image applies to backend=local only (backend={self.backend}): "
+                "SageMaker runs the image itself. Use --runner-params "
+                "backend=local,isolation=image."
             )
         for name in ("max_concurrent_jobs", "instance_count", "volume_size_gb", "max_runtime_s"):
             if getattr(self, name) is not None and getattr(self, name) < 1:

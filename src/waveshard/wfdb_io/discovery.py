@@ -63,7 +63,11 @@ class SegmentTask:
 
 @dataclass
 class Discovery:
-    """What discovery found in one group folder."""
+    """What discovery found in one group folder.
+
+    ``masters`` holds each parsed master header by its path relative to the group
+    folder, for placing segments in time (:mod:`waveshard.wfdb_io.timeline`).
+    """
 
     group: str
     tasks: list[SegmentTask] = field(default_factory=list)
@@ -71,7 +75,6 @@ class Discovery:
     records: set[str] = field(default_factory=set)
     headers: int = 0
     ignored_files: list[str] = field(default_factory=list)
-    #: Record name -> its master (multi-segment) header, for placing segments in time.
     masters: dict[str, Header] = field(default_factory=dict)
 
 
@@ -194,7 +197,7 @@ def discover_segments(group: GroupFolder) -> Discovery:
         folder = posixpath.dirname(rel)
         record = posixpath.basename(rel)[: -len(".hea")]
         masters[(folder, record)] = record
-        found.masters[record] = header
+        found.masters[rel] = header
         found.records.add(record)
         for ref in header.segments or ():
             if ref.is_gap:

@@ -72,7 +72,12 @@ class SegmentRef:
 
 @dataclass(frozen=True, slots=True)
 class Header:
-    """A parsed WFDB header: single-segment (``signals``) or multi-segment (``segments``)."""
+    """A parsed WFDB header: single-segment (``signals``) or multi-segment (``segments``).
+
+    ``base_time`` and ``base_date`` are the record line's text as written (``""``
+    where absent); :mod:`waveshard.wfdb_io.timeline` turns them into times, so a
+    malformed date never makes the header unreadable.
+    """
 
     record_name: str
     n_sig: int
@@ -81,8 +86,6 @@ class Header:
     sig_len: int
     signals: tuple[Signal, ...] = ()
     segments: tuple[SegmentRef, ...] | None = None
-    #: Base time and date as the record line writes them (``[[HH:]MM:]SS[.sss]``,
-    #: ``DD/MM/YYYY``), empty when absent; :mod:`.timeline` interprets them.
     base_time: str = ""
     base_date: str = ""
 
@@ -173,8 +176,8 @@ def parse_header(text: str) -> Header:
     except ValueError as exc:
         raise HeaderError(f"invalid sampling frequency in record line: {lines[0]!r}") from exc
     n_sig = int(g["n_sig"])
-    when = ((g["base_time"] or "").strip(), (g["base_date"] or "").strip())
     sig_len = int(g["sig_len"]) if g["sig_len"] else 0
+    base = {"base_time": g["base_time"] or "", "base_date": g["base_date"] or ""}
     body = lines[1:]
 
     if g["n_seg"]:
@@ -188,10 +191,10 @@ def parse_header(text: str) -> Header:
                 raise HeaderError(f"invalid segment line: {line!r}")
             segments.append(SegmentRef(seg.group("seg_name"), int(seg.group("seg_len"))))
         return Header(
-            g["record_name"], n_sig, fs, counter_freq, sig_len, (), tuple(segments), *when
+            g["record_name"], n_sig, fs, counter_freq, sig_len, (), tuple(segments), **base
         )
 
     if len(body) < n_sig:
         raise HeaderError(f"record line promises {n_sig} signals, found {len(body)} lines")
     signals = tuple(_parse_signal(line) for line in body[:n_sig])
-    return Header(g["record_name"], n_sig, fs, counter_freq, sig_len, signals, None, *when)
+    return Header(g["record_name"], n_sig, fs, counter_freq, sig_len, signals, **base)

@@ -15,6 +15,7 @@ from waveshard.pipelines.clinical.nodes import (
     plan_record_shards,
     summarize_clinical_run,
 )
+from waveshard.pipelines.combine.nodes import csv_copy
 from waveshard.pipelines.namespaces import namespace_for, per_group
 
 
@@ -88,6 +89,10 @@ def create_combine_pipeline(groups: Sequence[str]) -> Pipeline:
                     each("clinical_errors"),
                     "clinical_errors",
                     name="combine_clinical_errors",
+                ),
+                # Like the profile's reporting tables: Parquet, and a CSV copy to read by eye.
+                Node(
+                    csv_copy, "clinical_errors", "clinical_errors_csv", name="clinical_errors_csv"
                 ),
                 Node(
                     summarize_clinical_run,

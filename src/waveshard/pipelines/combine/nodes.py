@@ -32,6 +32,16 @@ def combine_errors(*parts: pd.DataFrame) -> pd.DataFrame:
     return EXTRACTION_ERRORS.concat(parts)
 
 
+def csv_copy(table: pd.DataFrame) -> pd.DataFrame:
+    """The same table, for its human-readable CSV copy.
+
+    CSV holds no dtypes (an empty table reads back as all ``object``); the
+    Parquet file of the same name is the typed one, and
+    ``waveshard.contract.<TABLE>.read_csv`` reads a CSV copy with its dtypes.
+    """
+    return table
+
+
 def signal_statistics(record_features: pd.DataFrame) -> pd.DataFrame:
     """Per normalized signal (and kind): records, groups, segments, hours, valid fraction.
 

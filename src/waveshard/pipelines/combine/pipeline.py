@@ -11,6 +11,7 @@ from waveshard.pipelines.combine.nodes import (
     combine_errors,
     combine_record_features,
     combine_segment_features,
+    csv_copy,
     signal_statistics,
     summarize_run,
 )
@@ -52,6 +53,9 @@ def _combine_nodes(each) -> Pipeline:
                 name="combine_errors",
             ),
             Node(signal_statistics, "record_features", "signal_stats", name="signal_statistics"),
+            # Reporting tables are Parquet (typed) with a CSV copy to read by eye.
+            Node(csv_copy, "extraction_errors", "extraction_errors_csv", name="errors_csv"),
+            Node(csv_copy, "signal_stats", "signal_stats_csv", name="signal_stats_csv"),
             Node(summarize_run, each("extraction_summary"), "run_summary", name="summarize_run"),
         ]
     )

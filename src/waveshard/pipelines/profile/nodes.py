@@ -7,6 +7,7 @@ job or a SageMaker job all call them the same way.
 from __future__ import annotations
 
 import logging
+import posixpath
 from typing import Any
 
 import pandas as pd
@@ -21,11 +22,17 @@ from waveshard.features.records import merge_records
 from waveshard.features.statistics import ValueCounts
 from waveshard.wfdb_io.discovery import Discovery, discover_segments
 from waveshard.wfdb_io.storage import GroupFolder
+from waveshard.wfdb_io.timeline import segment_times
 
 logger = logging.getLogger(__name__)
 
-#: Columns of the segment rows ``extract`` gives (``signal`` is added by ``summarize``).
-_SEGMENT_ROW_COLUMNS = [c for c in SEGMENT_FEATURES.columns if c != "signal"]
+#: Where a segment is and when it starts: from the segment index, joined by ``summarize``.
+_PLACE_COLUMNS = ["record_dir", "record_start", "segment_start", "record_duration_s"]
+_SEGMENT_KEY = ["group", "record", "segment"]
+#: Columns of the segment rows ``extract`` gives (``summarize`` adds the signal and place).
+_SEGMENT_ROW_COLUMNS = [
+    c for c in SEGMENT_FEATURES.columns if c != "signal" and c not in _PLACE_COLUMNS
+]
 
 
 def discover(raw_records: GroupFolder) -> tuple[Discovery, pd.DataFrame]:
@@ -55,12 +62,17 @@ def discover(raw_records: GroupFolder) -> tuple[Discovery, pd.DataFrame]:
             len(found.ignored_files),
             ", ".join(found.ignored_files[:3]),
         )
+    times = segment_times(found.tasks, found.masters)
     index = SEGMENT_INDEX.frame(
         {
             "group": t.group,
             "record": t.record,
+            "record_dir": posixpath.dirname(t.header_path),
             "segment": t.segment,
             "kind": t.kind,
+            "record_start": time.record_start,
+            "record_duration_s": time.record_duration_s,
+            "segment_start": time.segment_start,
             "header_path": t.header_path,
             "dat_paths": list(t.dat_paths),
             "dat_bytes": t.dat_bytes,
@@ -68,7 +80,7 @@ def discover(raw_records: GroupFolder) -> tuple[Discovery, pd.DataFrame]:
             "sig_len": t.header.sig_len,
             "fs": t.header.fs,
         }
-        for t in found.tasks
+        for t, time in zip(found.tasks, times, strict=True)
     )
     logger.info(
         "Group %s: %d headers, %d records, %d segments to extract (%.1f MB), %d problems.",
@@ -210,19 +222,29 @@ def report_group(
 
 
 def summarize_records(
-    segment_rows: pd.DataFrame, value_counts: list[ValueCounts], signal_names: dict
+    segment_rows: pd.DataFrame,
+    value_counts: list[ValueCounts],
+    segment_index: pd.DataFrame,
+    signal_names: dict,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Normalize signal names and merge each record's segments exactly.
+    """Normalize signal names, place segments in time, merge each record's segments exactly.
 
     Args:
         segment_rows: Segment rows from :func:`extract`.
         value_counts: Their value counts, aligned by position.
+        segment_index: The segment index from :func:`discover` (record folder,
+            record and segment start times).
         signal_names: Canonical name → spellings (``params:signal_names``).
 
     Returns:
-        ``segment_features`` (with the ``signal`` column) and ``record_features``.
+        ``segment_features`` (with ``signal``, ``record_dir`` and the start
+        times) and ``record_features``.
     """
     normalize = SignalNameMap(signal_names)
-    segments = segment_rows.assign(signal=[normalize(name) for name in segment_rows["signal_raw"]])
-    segments = SEGMENT_FEATURES.conform(segments)
-    return segments, merge_records(segments, value_counts)
+    # One place per segment: a damaged tree could list a segment twice.
+    places = segment_index[_SEGMENT_KEY + _PLACE_COLUMNS].drop_duplicates(_SEGMENT_KEY)
+    rows = segment_rows.drop(columns=_PLACE_COLUMNS, errors="ignore")
+    placed = rows.merge(places, on=_SEGMENT_KEY, how="left", validate="many_to_one")
+    placed = placed.assign(signal=[normalize(name) for name in placed["signal_raw"]])
+    segments = SEGMENT_FEATURES.conform(placed)
+    return segments, merge_records(placed, value_counts)

@@ -56,7 +56,7 @@ def create_group_pipeline() -> Pipeline:
             ),
             Node(
                 summarize_records,
-                inputs=["segment_rows", "value_counts", "params:signal_names"],
+                inputs=["segment_rows", "value_counts", "segment_index", "params:signal_names"],
                 outputs=["segment_features", "record_features"],
                 name="summarize_records",
             ),
