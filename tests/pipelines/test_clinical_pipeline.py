@@ -147,7 +147,7 @@ def clinical_session(physionet_tree: Path, tmp_path_factory) -> Path:
         project_path=PROJECT_ROOT,
         runtime_params={"raw_root": str(physionet_tree), "output_root": str(out)},
     ) as session:
-        session.run(pipeline_name="clinical")
+        session.run(pipeline_names=["clinical"])
     return out
 
 
