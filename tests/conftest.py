@@ -36,13 +36,24 @@ def sample_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def moto_s3() -> Iterator[MotoS3]:
-    """moto's S3 (and SageMaker) API server on 127.0.0.1, one per test session."""
+def _moto_server() -> Iterator[MotoS3]:
     server = start_moto_server()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def moto_s3(_moto_server: MotoS3) -> MotoS3:
+    """moto's S3 (and SageMaker) API server on 127.0.0.1, empty for each test module.
+
+    One server per test session; its state is reset when a module first asks for it,
+    so the fixed bucket names of conf/aws (waveshard-raw, waveshard-features) never
+    hold another module's objects.
+    """
+    _moto_server.reset()
+    return _moto_server
 
 
 @pytest.fixture

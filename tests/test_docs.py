@@ -41,14 +41,16 @@ NOT_RUN = {
     "tests/runners/test_moto.py",
     r"^(aws ecr|docker) ": "needs Docker and an AWS account (ECR); the suite does not build "
     "the image",
+    r"^apt-get install -y debootstrap$": "installs a system package (as root); .ci/run does "
+    "the same before building the job image",
+    r"^uv run python -m waveshard\.runners\.rootfs (build|path|prune)\b": "the job image: "
+    ".ci/run builds it before the suite (minutes, as root), tests/runners/test_image_build.py "
+    "and tests/runners/test_image_jobs.py test it",
     r"^([A-Z_]+=(\$\([^)]*\)|\S+)\s*)+$": "only sets shell variables for the commands after it",
 }
 
-#: Test files a doc names that do not exist, known and tolerated: docs/sagemaker.md is
-#: revised together with the runner.
-KNOWN_STALE_PATHS = {
-    "docs/sagemaker.md": {"tests/test_runner_spec.py", "tests/test_runner_moto.py"},
-}
+#: Test files a doc names that do not exist, known and tolerated (none).
+KNOWN_STALE_PATHS: dict[str, set[str]] = {}
 
 
 @dataclass

@@ -1,12 +1,14 @@
-"""`--env aws` settings: bad locations fail before extraction with one error naming the fix.
+"""Bad locations fail before extraction with one error naming the fix, and write nothing.
 
-The runs here are in-process Kedro sessions against moto's server on 127.0.0.1,
-on a copy of ``conf/`` whose ``aws`` globals (and ``local`` credentials) each
-test edits.
+The runs here are in-process Kedro sessions, ``--env aws`` ones against moto's
+server on 127.0.0.1 on a copy of ``conf/`` whose ``aws`` globals (and ``local``
+credentials) each test edits; a raw root that names none of the configured
+groups is checked locally and on S3.
 """
 
 from __future__ import annotations
 
+import io
 import shutil
 import socket
 import time
@@ -20,7 +22,7 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
 from tests.support import cli
-from tests.support.paths import PROJECT_ROOT
+from tests.support.paths import PROJECT_ROOT, SAMPLE_RAW
 from tests.support.s3 import FAKE_SECRET, MotoS3, iam_checks
 from waveshard.config import storage_settings
 from waveshard.datatools.s3check import StorageSettingError
@@ -224,3 +226,94 @@ def test_shipped_configuration_holds_no_credentials() -> None:
             continue
         text = path.read_text(errors="ignore")
         assert "secret:" not in text and "aws_secret_access_key" not in text.lower(), path
+
+
+# ----------------------------------------------- a root that names nothing writes nothing
+def _upload(moto_s3: MotoS3, source: Path, bucket: str, prefix: str) -> None:
+    client = moto_s3.client()
+    for path in sorted(source.rglob("*")):
+        if path.is_file():
+            key = f"{prefix}/{path.relative_to(source).as_posix()}"
+            client.upload_file(str(path), bucket, key)
+
+
+def _objects(moto_s3: MotoS3, bucket: str) -> dict[str, bytes]:
+    client = moto_s3.client()
+    return {
+        key: client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        for key in moto_s3.keys(bucket)
+    }
+
+
+def test_s3_raw_root_with_a_trailing_slash_or_naming_nothing(
+    tmp_path, s3_env, moto_s3, buckets
+) -> None:
+    """Extra slashes name the same prefixes; a prefix without the groups writes nothing."""
+    _upload(moto_s3, SAMPLE_RAW / "30", buckets["raw"], "tree/30")
+    _upload(moto_s3, SAMPLE_RAW / "31", buckets["raw"], "subset/p00")  # another layout
+    conf = make_conf(tmp_path, buckets)
+    run_aws(
+        conf,
+        {
+            "raw_root": f"s3://{buckets['raw']}/tree/",
+            "output_root": f"s3://{buckets['out']}//o/",
+            "groups": "30",
+        },
+    )
+    good = _objects(moto_s3, buckets["out"])
+    assert not [key for key in good if "//" in key or not key.startswith("o/")]
+    segments = pd.read_parquet(io.BytesIO(good["o/04_feature/segment_features.parquet"]))
+    assert set(segments["group"]) == {"30"} and len(segments) > 0
+
+    message = failure(conf, {"raw_root": f"s3://{buckets['raw']}/subset/"})
+    assert message.startswith(f"raw_root s3://{buckets['raw']}/subset holds none of the ")
+    assert "it holds p00/" in message and 'groups=p00"' in message
+    assert "--params raw_root=" in message
+    message = failure(conf, {"raw_root": f"{buckets['raw']}/tree"})
+    assert message == (
+        f"raw_root {buckets['raw']}/tree is read as a local path (it has no s3:// scheme) and "
+        "does not exist — set --params raw_root=... to the folder that holds the "
+        "patient-group folders"
+    )
+    assert _objects(moto_s3, buckets["out"]) == good  # the good outputs survived
+
+
+def _run_local(raw_root: Path | str, out: Path, **params: str) -> None:
+    bootstrap_project(PROJECT_ROOT)
+    runtime = {"raw_root": str(raw_root), "output_root": str(out), **params}
+    with KedroSession.create(project_path=PROJECT_ROOT, runtime_params=runtime) as session:
+        session.run()
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        p.relative_to(folder).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+
+
+def test_local_raw_root_naming_nothing_fails_before_writing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _run_local(SAMPLE_RAW, out, groups="30")
+    good = _snapshot(out)
+    assert "04_feature/segment_features.parquet" in good
+
+    with pytest.raises(StorageSettingError) as absent:
+        _run_local(tmp_path / "no" / "such" / "tree", out)
+    assert str(absent.value.message) == (
+        f"raw_root {tmp_path}/no/such/tree does not exist — set --params raw_root=... to the "
+        "folder that holds the patient-group folders"
+    )
+    # A matched-subset tree (p00/p000020/...) run with the default groups 30 ... 39.
+    subset = tmp_path / "matched"
+    shutil.copytree(SAMPLE_RAW / "30", subset / "p00" / "p000020")
+    (subset / "RECORDS").write_text("p00/\n")
+    with pytest.raises(StorageSettingError) as other:
+        _run_local(f"{subset}//", out)
+    message = str(other.value.message)
+    assert message.startswith(
+        f"raw_root {subset} holds none of the configured groups (30, 31, 32, 33, 34, …)"
+    )
+    assert "it holds RECORDS, p00/" in message and '(e.g. --params "groups=p00")' in message
+    assert _snapshot(out) == good  # nothing was written, not even an empty table

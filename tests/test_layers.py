@@ -12,13 +12,14 @@ PACKAGE = PROJECT_ROOT / "src" / "waveshard"
 #: What each part of the package may import from waveshard (besides itself).
 ALLOWED = {
     "contract": set(),
+    "isolation": {"contract"},
     "uris": set(),
     "config": set(),
-    "wfdb_io": {"contract"},
+    "wfdb_io": {"contract", "isolation"},
     "features": {"contract"},
-    "extraction": {"contract", "wfdb_io", "features"},
+    "extraction": {"contract", "isolation", "wfdb_io", "features"},
     "datasets": {"contract", "uris", "wfdb_io"},
-    "pipelines": {"contract", "wfdb_io", "features", "extraction"},
+    "pipelines": {"contract", "isolation", "wfdb_io", "features", "extraction"},
     "datatools": {"contract", "uris", "config", "wfdb_io"},
     "runners": {"contract", "uris", "config"},
     "hooks": {"contract", "uris", "config", "datatools", "datasets", "pipelines"},

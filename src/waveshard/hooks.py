@@ -10,6 +10,10 @@
 * Before a pipeline runs, every S3 root it reads or writes is probed once, so a
   wrong bucket, a missing prefix, bad credentials or an unreachable endpoint
   stop the run with one message naming the setting, before any extraction.
+* Before a pipeline runs, the group folders it reads under ``raw_root`` are
+  asked whether they hold anything: a root that names none of the configured
+  groups (locally or on S3) stops the run with one line naming ``raw_root`` and
+  ``groups``, before any output is written.
 * After a run, :class:`RunScopeHooks` says where the results are, or that
   combine did not run (``--namespaces group_30``) and how to run some groups
   end to end.
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import posixpath
+from pathlib import Path
 from typing import Any
 
 from kedro.config import MissingConfigException
@@ -26,6 +31,7 @@ from kedro.framework.hooks import hook_impl
 
 from waveshard import config
 from waveshard.config import S3_CREDENTIALS
+from waveshard.datatools.rawcheck import check_groups_present
 from waveshard.datatools.s3check import (
     SettingHints,
     check_s3_root,
@@ -33,7 +39,7 @@ from waveshard.datatools.s3check import (
     s3_filesystem,
 )
 from waveshard.pipelines.namespaces import group_of
-from waveshard.uris import is_s3
+from waveshard.uris import is_s3, normalize
 
 logger = logging.getLogger(__name__)
 
@@ -44,12 +50,14 @@ class StorageHooks:
     def __init__(self) -> None:
         self._env = "local"
         self._credentials_source = "the standard AWS chain"
+        self._project_path = ""
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
         config.attach(context)
         loader = context.config_loader
         self._env = context.env or config.DEFAULT_ENV
+        self._project_path = Path(context.project_path).as_posix()
         try:
             credentials = dict(loader["credentials"])
         except MissingConfigException:
@@ -88,7 +96,26 @@ class StorageHooks:
                     from_params="raw_root" in runtime,
                     must_have_objects=True,
                 )
-        output = _output_root(catalog)
+        raw_root = _param(catalog, "raw_root")
+        # Only the groups read from raw_root: a job's staged input folder is not the
+        # user's setting, and an empty group there yields empty outputs as documented.
+        # Kedro makes a dataset's local path absolute (from the project folder).
+        root_path = raw_root
+        if raw_root and not is_s3(raw_root) and not posixpath.isabs(raw_root):
+            root_path = posixpath.join(self._project_path, raw_root)
+        under_root = [d for d in raw if root_path and d.path.startswith(root_path + "/")]
+        if under_root:
+            check_groups_present(
+                raw_root=raw_root,
+                root_path=root_path,
+                groups=[d.group for d in under_root],
+                group_urls=[d.path for d in under_root],
+                storage_options=under_root[0].storage_options,
+                globals_file="conf/base/globals.yml" if env == config.DEFAULT_ENV else globals_file,
+                from_params="raw_root" in runtime,
+                remote_env=env != config.DEFAULT_ENV,
+            )
+        output = _param(catalog, "output_root")
         if output and is_s3(output):
             fs = _output_fs(pipeline, catalog, output)
             if fs is not None:
@@ -164,9 +191,10 @@ def _raw_datasets(pipeline: Any, catalog: Any) -> list[Any]:
     return found
 
 
-def _output_root(catalog: Any) -> str | None:
+def _param(catalog: Any, name: str) -> str | None:
+    """A root parameter (``raw_root``, ``output_root``), slashes normalized, or None."""
     try:
-        return str(catalog.load("params:output_root")).rstrip("/")
+        return normalize(str(catalog.load(f"params:{name}")))
     except Exception:  # a project without the parameter has nothing to check
         return None
 
@@ -201,7 +229,7 @@ class RunScopeHooks:
         nodes = pipeline.nodes
         per_group = sorted({n.namespace.split(".")[0] for n in nodes if n.namespace})
         combined = [n for n in nodes if not n.namespace]
-        output = _output_root(catalog) or "output_root"
+        output = _param(catalog, "output_root") or "output_root"
         if combined:
             written = {name for node in combined for name in node.outputs}
             features = [name for name in _FEATURE_TABLES if name in written]

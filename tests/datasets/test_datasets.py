@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pandas as pd
@@ -81,3 +83,35 @@ def test_failed_save_keeps_the_previous_file_whole(tmp_path: Path, cls, name: st
         dataset.save(bad)
     assert (tmp_path / name).read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == [name]  # no staging file left behind
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+@pytest.mark.parametrize(
+    "output",
+    [
+        (ParquetDataset, "t.parquet", pd.DataFrame({"a": [1]})),
+        (CSVDataset, "t.csv", pd.DataFrame({"a": [1]})),
+        (JSONDataset, "t.json", {"a": 1}),
+    ],
+    ids=["parquet", "csv", "json"],
+)
+def test_outputs_get_the_mode_the_umask_gives_any_writer(
+    tmp_path: Path, output: tuple, umask: int, mode: int
+) -> None:
+    cls, name, data = output
+    previous = os.umask(umask)
+    try:
+        cls(filepath=str(tmp_path / "new" / name)).save(data)
+        (tmp_path / "plain.txt").write_text("any other writer")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "new" / name).stat().st_mode) == mode
+    assert stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode) == mode
+
+
+def test_group_dataset_path_ignores_repeated_and_trailing_slashes() -> None:
+    dataset = WfdbGroupDataset(path="s3://bucket/mimic3wdb/1.0//30/")
+    assert dataset.path == "s3://bucket/mimic3wdb/1.0/30"
+    assert dataset.group == "30"
+    local = WfdbGroupDataset(path=f"{PROJECT_ROOT}/data//01_raw/31/").load()
+    assert local.exists and local.files

@@ -1,7 +1,8 @@
 """The published tables as a data scientist opens them: real dtypes, names, start times.
 
 One Kedro session over the real records (groups 30, 32, 39; the other configured
-groups are missing, so their tables are empty) and one over an empty tree. Every
+groups are missing, so their tables are empty) and one over a tree whose one group
+folder holds no record. Every
 table is read back the way the README says to load it.
 """
 
@@ -62,7 +63,11 @@ def full(physionet_tree: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 @pytest.fixture(scope="module")
 def empty(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # A group folder with no WFDB record in it: the run goes through (a root with no
+    # group folder at all stops before writing anything) and every table is empty.
     raw = tmp_path_factory.mktemp("nothing")
+    (raw / "30").mkdir()
+    (raw / "30" / "RECORDS").write_text("")
     return run(raw, tmp_path_factory.mktemp("empty"))
 
 

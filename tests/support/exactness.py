@@ -34,8 +34,10 @@ def run_group(root: Path, group: str, n_workers: int, signal_names: dict | None 
     found, index = discover(folder)
     plan = plan_shards(found, n_workers, 4)
     rows, counts, segment_problems, figures = extract(folder, found, plan, 60)
-    errors, summary = report_group(folder, found, segment_problems, figures)
-    segments, records = summarize_records(rows, counts, index, signal_names or {})
+    segments, records, record_problems = summarize_records(
+        found, rows, counts, index, signal_names or {}
+    )
+    errors, summary = report_group(folder, found, segment_problems, record_problems, figures)
     return segments, records, errors, summary
 
 

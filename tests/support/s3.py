@@ -35,6 +35,13 @@ class MotoS3:
     def stop(self) -> None:
         self.server.stop()
 
+    def reset(self) -> None:
+        """Forget every bucket, object and job (moto's reset API)."""
+        import urllib.request
+
+        request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
+        urllib.request.urlopen(request, timeout=30).read()
+
     def client(self) -> Any:
         """A boto3 S3 client of this server (fake credentials)."""
         import boto3

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import random
 import shutil
+import time
 from pathlib import Path
 
 import pytest
+import wfdb
 
 from tests.support.paths import arrange_physionet
+from waveshard.contract import MESSAGE_LIMIT
 from waveshard.wfdb_io.discovery import discover_segments
 from waveshard.wfdb_io.storage import GroupFolder
 
@@ -71,13 +75,15 @@ def damaged_group(tmp_path: Path) -> Path:
 
 def test_damage_is_reported_per_segment(damaged_group: Path) -> None:
     inventory = discover_segments(GroupFolder.scan("39", str(damaged_group)))
-    kinds = {p.segment: p.error_type for p in inventory.problems}
-    assert kinds["3975656_0001"] == "MissingDataFile"
-    assert kinds["3975656_0003"] == "TruncatedDataFile"
-    assert kinds["3975656_0004"] == "EmptyDataFile"
-    assert kinds["3975656_0007"] == "UnparsableHeader"
-    assert kinds["3975656_0008"] == "DataLengthMismatch"
-    assert kinds["stray_copy"] == "OrphanDataFile"
+    kinds = {p.segment: (p.error_type, p.severity) for p in inventory.problems}
+    assert kinds["3975656_0001"] == ("MissingDataFile", "error")
+    assert kinds["3975656_0003"] == ("TruncatedDataFile", "error")
+    assert kinds["3975656_0004"] == ("EmptyDataFile", "error")
+    assert kinds["3975656_0007"] == ("UnparsableHeader", "error")
+    # Longer than its header says: wfdb reads the first sig_len frames, and so do we.
+    assert kinds["3975656_0008"] == ("DataLengthMismatch", "warning")
+    assert "3975656_0008" in {t.segment for t in inventory.tasks}
+    assert kinds["stray_copy"] == ("OrphanDataFile", "warning")
     # The unparsable header's own .dat is not reported a second time as an orphan.
     assert "3975656_0007" not in {
         p.segment for p in inventory.problems if p.error_type == "OrphanDataFile"
@@ -107,3 +113,137 @@ def test_mimic3_layout_numerics_join_their_record() -> None:
     waveform = {t.segment: t.record for t in inventory.tasks if t.kind == "waveform"}
     assert waveform["3000001_0002"] == "3000001"
     assert inventory.problems == []
+
+
+def _group(root: Path, files: dict[str, bytes | str]) -> GroupFolder:
+    for rel, content in files.items():
+        path = root / "30" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return GroupFolder.scan("30", str(root / "30"))
+
+
+def _by_segment(inventory) -> dict[str, list[tuple[str, str]]]:
+    found: dict[str, list[tuple[str, str]]] = {}
+    for p in inventory.problems:
+        found.setdefault(p.segment, []).append((p.error_type, p.severity))
+    return found
+
+
+def test_a_signal_length_the_header_lacks_is_derived_from_the_file_as_wfdb_does(
+    tmp_path: Path,
+) -> None:
+    group = _group(
+        tmp_path,
+        {
+            "r/a.hea": "a 2 125\na.dat 80 200/mV 8 0 0 0 0 I\na.dat 80 200/mV 8 0 0 0 0 II\n",
+            "r/a.dat": bytes(21),  # 10 whole frames of 2 bytes, and half a frame
+            "r/b.hea": "b 1 125 -7\nb.dat 16 200/mV 16 0 0 0 0 I\n",
+            "r/b.dat": bytes(8),
+        },
+    )
+    inventory = discover_segments(group)
+    tasks = {t.segment: t for t in inventory.tasks}
+    assert tasks["a"].sig_len == 10 and tasks["b"].sig_len == 4
+    for segment in ("a", "b"):
+        assert wfdb.rdrecord(str(tmp_path / "30" / "r" / segment)).sig_len == tasks[segment].sig_len
+    problems = _by_segment(inventory)
+    # Half a frame is left over, which wfdb leaves unread too.
+    assert sorted(problems["a"]) == [
+        ("DataLengthMismatch", "warning"),
+        ("SignalLengthFromFile", "warning"),
+    ]
+    assert sorted(problems["b"]) == [
+        ("HeaderFieldIgnored", "warning"),
+        ("SignalLengthFromFile", "warning"),
+    ]
+
+
+def test_unsupported_formats_and_headers_without_signals_are_errors(tmp_path: Path) -> None:
+    group = _group(
+        tmp_path,
+        {
+            "r/f.hea": "f 1 125 4\nf.dat 999 200/mV 8 0 0 0 0 I\n",
+            "r/f.dat": bytes(4),
+            "r/n.hea": "n 0 125 4\n",
+        },
+    )
+    problems = _by_segment(discover_segments(group))
+    assert problems["f"] == [("UnsupportedFormat", "error")]
+    assert problems["n"] == [("NoSignals", "error")]
+
+
+def test_a_folder_where_a_data_file_should_be_is_named_as_such(tmp_path: Path) -> None:
+    group = _group(tmp_path, {"r/d.hea": "d 1 125 4\nd.dat 80 200/mV 8 0 0 0 0 I\n"})
+    (tmp_path / "30" / "r" / "d.dat").mkdir()
+    [problem] = discover_segments(GroupFolder.scan("30", str(tmp_path / "30"))).problems
+    assert problem.error_type == "MissingDataFile"
+    assert "is a folder, not a file" in problem.message
+    del group
+
+
+def test_symbolic_links_are_followed_only_inside_the_group_folder(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.dat"
+    secret.write_bytes(b"\x7f" * 64)
+    header = "{0} 1 125 4\n{0}.dat 80 200/mV 8 0 0 0 0 I\n"
+    group = tmp_path / "30" / "r"
+    group.mkdir(parents=True)
+    for name in ("inside", "outside", "loop", "twin"):
+        (group / f"{name}.hea").write_text(header.format(name))
+    (group / "real.dat").write_bytes(bytes(4))
+    (group / "inside.dat").symlink_to("real.dat")
+    (group / "outside.dat").symlink_to(secret)
+    (group / "loop.dat").symlink_to("loop.dat")
+    (group / "twin.hea").unlink()
+    (group / "twin.hea").symlink_to(secret)
+    (group / "cycle").symlink_to(".", target_is_directory=True)
+    folder = GroupFolder.scan("30", str(tmp_path / "30"))
+    assert folder.files["r/inside.dat"] == 4
+    inventory = discover_segments(folder)
+    assert {t.segment for t in inventory.tasks} == {"inside"}
+    problems = {p.segment: p for p in inventory.problems}
+    assert problems["outside"].error_type == "SymlinkNotFollowed"
+    assert "outside the group folder" in problems["outside"].message
+    assert problems["loop"].error_type == "SymlinkNotFollowed"
+    assert problems["twin"].error_type == "UnreadableHeader"
+    assert "r/cycle" in inventory.ignored_files
+
+
+def test_a_segment_two_masters_list_is_extracted_once_with_a_warning(tmp_path: Path) -> None:
+    group = _group(
+        tmp_path,
+        {
+            "r/m1.hea": "m1/1 1 125 4\ns_1 4\n",
+            "r/m2.hea": "m2/1 1 125 4\ns_1 4\n",
+            "r/s_1.hea": "s_1 1 125 4\ns_1.dat 80 200/mV 8 0 0 0 0 I\n",
+            "r/s_1.dat": bytes(4),
+        },
+    )
+    inventory = discover_segments(group)
+    assert [(t.segment, t.record) for t in inventory.tasks] == [("s_1", "m1")]
+    assert [(p.error_type, p.severity, p.record) for p in inventory.problems] == [
+        ("SegmentListedTwice", "warning", "m2")
+    ]
+
+
+def test_huge_and_garbage_headers_give_short_printable_rows(tmp_path: Path, monkeypatch) -> None:
+    """A megabyte of garbage once became a megabyte of extraction_errors."""
+    rng = random.Random(7)
+    group = _group(
+        tmp_path,
+        {
+            "r/garbage.hea": rng.randbytes(1 << 20),
+            "r/nul.hea": bytes(1 << 20),
+            "r/words.hea": "w 1 125 4\n" + "j" * (1 << 20) + "\n",
+            "r/big.hea": "b 1 125 4\nb.dat 80 200/mV 8 0 0 0 0 I\n" + "# c\n" * 1000,
+        },
+    )
+    monkeypatch.setattr("waveshard.wfdb_io.discovery.MAX_HEADER_BYTES", 2000)
+    started = time.perf_counter()
+    inventory = discover_segments(group)
+    assert time.perf_counter() - started < 10
+    problems = {p.segment: p for p in inventory.problems}
+    assert problems["big"].error_type == "HeaderTooLarge"
+    for problem in inventory.problems:
+        assert len(problem.message) <= MESSAGE_LIMIT and problem.message.isprintable()
+        assert len(problem.path) <= 2 * MESSAGE_LIMIT

@@ -8,6 +8,14 @@ file is written beside the target and renamed over it (``os.replace`` is atomic
 on POSIX); an object store gets one ``pipe_file`` (a single PUT, or a multipart
 upload that only becomes visible when completed), which also carries the
 filesystem's ``s3_additional_kwargs`` (e.g. SSE-KMS).
+
+A local output gets the permissions any other writer's new file gets: the file
+beside the target is created with mode ``0o666`` and the kernel applies the
+process's umask (and a folder's default ACL, where there is one), as for
+``open(path, "w")``. ``tempfile.mkstemp`` would create it ``0o600`` and leave
+every output unreadable to the rest of a team on a shared file system. The
+umask is never read or changed for this (``os.umask`` can only be read by
+setting it, which would race with other threads).
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +34,9 @@ from kedro_datasets.json import JSONDataset as _JSONDataset
 from kedro_datasets.pandas import CSVDataset as _CSVDataset
 from kedro_datasets.pandas import ParquetDataset as _ParquetDataset
 
+#: Mode a new file is asked for; the umask takes away what the user does not grant.
+_NEW_FILE_MODE = 0o666
+
 
 def _commit(dataset: Any, payload: bytes) -> None:
     path = get_filepath_str(dataset._get_save_path(), dataset._protocol)
@@ -33,13 +44,15 @@ def _commit(dataset: Any, payload: bytes) -> None:
     if isinstance(fs, LocalFileSystem):
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, staging = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        staging = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
+        # O_EXCL: a fresh file of our own; 0o666 & ~umask, as any other writer's.
+        fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _NEW_FILE_MODE)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(payload)
             os.replace(staging, target)
         except BaseException:
-            Path(staging).unlink(missing_ok=True)
+            staging.unlink(missing_ok=True)
             raise
     else:
         fs.pipe_file(path, payload)

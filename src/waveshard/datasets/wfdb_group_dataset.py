@@ -6,6 +6,7 @@ from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
 
+from waveshard.uris import normalize
 from waveshard.wfdb_io.storage import GroupFolder
 
 
@@ -26,7 +27,10 @@ class WfdbGroupDataset(AbstractDataset[None, GroupFolder]):
           path: ${runtime_params:raw_root, ${globals:raw_root}}/{group}
 
     Args:
-        path: Folder of the group, e.g. ``data/01_raw/30`` or ``s3://bucket/mimic3wdb/30``.
+        path: Folder of the group, e.g. ``data/01_raw/30`` or ``s3://bucket/mimic3wdb/30``;
+            repeated and trailing slashes are dropped (``s3://b/mimic3wdb/1.0//30`` is
+            ``s3://b/mimic3wdb/1.0/30``), so a root written with a trailing slash
+            names the same folder.
         group: Group id; defaults to the folder's last path component.
         credentials: Passed to the fsspec filesystem (e.g. ``key``/``secret`` for S3).
         fs_args: Extra fsspec filesystem arguments (e.g. ``client_kwargs``).
@@ -42,7 +46,7 @@ class WfdbGroupDataset(AbstractDataset[None, GroupFolder]):
         fs_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        self._path = str(path).rstrip("/")
+        self._path = normalize(str(path))
         self._group = group or self._path.rsplit("/", 1)[-1]
         self._storage_options = {**(credentials or {}), **(fs_args or {})}
         self.metadata = metadata
@@ -51,6 +55,11 @@ class WfdbGroupDataset(AbstractDataset[None, GroupFolder]):
     def path(self) -> str:
         """The group folder, as configured (local path or fsspec URL)."""
         return self._path
+
+    @property
+    def group(self) -> str:
+        """The patient-group id."""
+        return self._group
 
     @property
     def storage_options(self) -> dict[str, Any]:

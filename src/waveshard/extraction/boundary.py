@@ -1,10 +1,10 @@
-"""The isolation boundary around per-segment work.
+"""The isolation boundary around per-segment work over a group's shards.
 
 Whatever a segment does to the code that reads it (a zero sampling frequency, a
 header field no reader expects, a decoder bug), the damage stays with that
-segment: :func:`run_segment` turns any exception into an error row for it, in
-this process and in worker processes alike, so no per-segment input can stop a
-group or a run.
+segment: :func:`run_segment` runs the work through :func:`waveshard.isolation.isolate`,
+which turns any exception into an error row for it, in this process and in
+worker processes alike, so no per-segment input can stop a group or a run.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from waveshard.contract import ERROR, Problem
+from waveshard.isolation import Where, isolate
 from waveshard.wfdb_io.discovery import SegmentTask
 from waveshard.wfdb_io.storage import GroupFolder
 
@@ -65,12 +66,15 @@ def failure(
     return SegmentOutcome(index, task.record, task.dat_bytes, problems=(problem,))
 
 
-def run_segment(work: SegmentWork, folder: GroupFolder, index: int, task: SegmentTask):
+def run_segment(
+    work: SegmentWork, folder: GroupFolder, index: int, task: SegmentTask
+) -> SegmentOutcome:
     """``work`` on one segment; any exception becomes the segment's error row."""
-    try:
-        return work(folder, index, task)
-    except Exception as exc:  # the boundary: one segment's failure is that segment's row
-        return failure(folder, index, task, type(exc).__name__, str(exc) or repr(exc))
+    where = Where(task.group, task.record, task.segment, folder.url(task.header_path))
+    outcome = isolate(lambda: work(folder, index, task), where)
+    if isinstance(outcome, Problem):
+        return SegmentOutcome(index, task.record, task.dat_bytes, problems=(outcome,))
+    return outcome
 
 
 def run_batch(

@@ -13,6 +13,7 @@ from joblib.externals.loky import get_reusable_executor
 from waveshard.extraction.boundary import SegmentOutcome, SegmentWork, failure, run_batch
 from waveshard.extraction.progress import ProgressLog
 from waveshard.wfdb_io.discovery import SegmentTask
+from waveshard.wfdb_io.read_ahead import reading_ahead
 from waveshard.wfdb_io.storage import GroupFolder
 
 logger = logging.getLogger(__name__)
@@ -27,13 +28,29 @@ def resolve_workers(n_workers: int | None) -> int:
     return int(n_workers)
 
 
-def _run_in_worker(work: SegmentWork, folder: GroupFolder, batch: list[tuple[int, SegmentTask]]):
+def _run_reading_ahead(
+    work: SegmentWork,
+    folder: GroupFolder,
+    batch: list[tuple[int, SegmentTask]],
+    read_ahead_bytes: int,
+) -> list[SegmentOutcome]:
+    """:func:`run_batch`, with the batch's data files read ahead on object stores."""
+    with reading_ahead(folder, [task for _, task in batch], read_ahead_bytes) as source:
+        return run_batch(work, source, batch)
+
+
+def _run_in_worker(
+    work: SegmentWork,
+    folder: GroupFolder,
+    batch: list[tuple[int, SegmentTask]],
+    read_ahead_bytes: int = 0,
+):
     # loky runs a full gc.collect() in a worker between tasks; with pandas and wfdb
     # imported that walks ~70k objects (~70 ms) every time. Freezing what exists
     # (modules, mostly) limits it to what tasks create; frozen objects are still
     # freed by reference counting.
     gc.freeze()
-    return run_batch(work, folder, batch)
+    return _run_reading_ahead(work, folder, batch, read_ahead_bytes)
 
 
 def _parallel(n_jobs: int) -> joblib.Parallel:
@@ -62,6 +79,8 @@ def _one_at_a_time(
     worker_folder: GroupFolder,
     items: list[tuple[int, SegmentTask]],
     collect: Callable[[list[SegmentOutcome]], None],
+    *,
+    read_ahead_bytes: int = 0,
 ) -> None:
     """Extract ``items`` one per task in one worker process, in order.
 
@@ -74,7 +93,8 @@ def _one_at_a_time(
     while queue:
         executor = get_reusable_executor(max_workers=1)
         futures = [
-            (item, executor.submit(_run_in_worker, work, worker_folder, [item])) for item in queue
+            (item, executor.submit(_run_in_worker, work, worker_folder, [item], read_ahead_bytes))
+            for item in queue
         ]
         queue = []
         for position, ((index, task), future) in enumerate(futures):
@@ -102,6 +122,7 @@ def run_shards(
     *,
     n_workers: int,
     progress: ProgressLog,
+    read_ahead_bytes: int = 0,
 ) -> list[SegmentOutcome]:
     """Run ``work`` on every segment of every shard; outcomes come back in task order.
 
@@ -119,6 +140,8 @@ def run_shards(
         shards: Task positions per shard, heaviest first.
         n_workers: Processes to use.
         progress: Receives every finished shard.
+        read_ahead_bytes: On object stores, bytes of data files each worker reads
+            ahead of the segment it is on (:mod:`waveshard.wfdb_io.read_ahead`).
 
     Returns:
         One outcome per task, ordered by task position.
@@ -134,11 +157,12 @@ def run_shards(
 
     if n_workers == 1 or len(payloads) <= 1:
         for payload in payloads:
-            collect(run_batch(work, worker_folder, payload))
+            collect(_run_reading_ahead(work, worker_folder, payload, read_ahead_bytes))
     else:
         try:
             for batch in _parallel(min(n_workers, len(payloads)))(
-                joblib.delayed(_run_in_worker)(work, worker_folder, payload) for payload in payloads
+                joblib.delayed(_run_in_worker)(work, worker_folder, payload, read_ahead_bytes)
+                for payload in payloads
             ):
                 collect(batch)
         except Exception as exc:  # a worker died: killed, out of memory, crashed
@@ -151,6 +175,8 @@ def run_shards(
                 type(exc).__name__,
                 len(lost),
             )
-            _one_at_a_time(work, folder, worker_folder, lost, collect)
+            _one_at_a_time(
+                work, folder, worker_folder, lost, collect, read_ahead_bytes=read_ahead_bytes
+            )
     outcomes.sort(key=lambda o: o.task_index)
     return outcomes

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import math
 
+from waveshard.contract import WARNING, Problem
 from waveshard.extraction.boundary import SegmentOutcome
 from waveshard.features.statistics import ValueCounts, summarize
 from waveshard.wfdb_io.decode import count_digital_values
 from waveshard.wfdb_io.discovery import SegmentTask
+from waveshard.wfdb_io.headers import INT64_RANGE
 from waveshard.wfdb_io.storage import GroupFolder
+
+
+def duration_s(n_samples: int, fs: float) -> float:
+    """Seconds covered by ``n_samples`` at ``fs`` Hz; NaN where ``fs`` gives no duration."""
+    if not math.isfinite(fs) or fs <= 0:
+        return math.nan
+    return n_samples / fs
 
 
 def profile_segment(folder: GroupFolder, task_index: int, task: SegmentTask) -> SegmentOutcome:
@@ -20,8 +29,9 @@ def profile_segment(folder: GroupFolder, task_index: int, task: SegmentTask) -> 
         task: The segment to read.
 
     Returns:
-        One row (raw signal names; ``signal`` is added when records are summarized)
-        and, as payload, one :class:`ValueCounts` per channel.
+        One row per channel (raw signal names; ``signal`` is added when records
+        are summarized), as payload one :class:`ValueCounts` per channel, and a
+        warning where the sampling frequency gives no duration.
     """
     header = task.header
     channels = count_digital_values(folder, task)
@@ -31,7 +41,8 @@ def profile_segment(folder: GroupFolder, task_index: int, task: SegmentTask) -> 
             digital.values, digital.counts, signal.adc_gain, signal.baseline
         )
         fs = header.fs * signal.samps_per_frame
-        n_samples = digital.n_samples if digital.n_samples else header.sig_len
+        n_samples = digital.n_samples
+        baseline_fits = INT64_RANGE[0] <= signal.baseline <= INT64_RANGE[1]
         rows.append(
             {
                 "group": task.group,
@@ -45,13 +56,30 @@ def profile_segment(folder: GroupFolder, task_index: int, task: SegmentTask) -> 
                 "n_samples": n_samples,
                 "n_valid": vc.n,
                 "missing_fraction": 1 - vc.n / n_samples if n_samples else math.nan,
-                "duration_s": n_samples / fs,
+                "duration_s": duration_s(n_samples, fs),
                 **summarize(vc),
                 "fmt": int(signal.fmt),
                 "adc_gain": signal.adc_gain,
-                "baseline": signal.baseline,
+                "baseline": signal.baseline if baseline_fits else None,
                 "checksum_ok": digital.checksum_ok,
             }
         )
         counts.append(vc)
-    return SegmentOutcome(task_index, task.record, task.dat_bytes, tuple(rows), tuple(counts))
+    problems = ()
+    # (A frequency that is not finite already has its note from the header.)
+    if math.isfinite(header.fs) and header.fs <= 0:
+        problems = (
+            Problem(
+                task.group,
+                task.record,
+                task.segment,
+                folder.url(task.header_path),
+                "InvalidSamplingFrequency",
+                f"sampling frequency {header.fs:g} Hz gives no duration: the samples are "
+                "extracted as wfdb reads them, duration_s is left empty",
+                WARNING,
+            ),
+        )
+    return SegmentOutcome(
+        task_index, task.record, task.dat_bytes, tuple(rows), tuple(counts), problems
+    )

@@ -37,23 +37,30 @@ def merge_records(segments: pd.DataFrame, counts: Sequence[ValueCounts]) -> pd.D
     """
     if len(segments) != len(counts):
         raise ValueError(f"{len(segments)} segment rows but {len(counts)} value counts")
-    rows = []
     keyed = segments.reset_index(drop=True)
-    for key, part in keyed.groupby(list(RECORD_KEYS), sort=True, dropna=False):
-        merged = ValueCounts.merge(counts[i] for i in part.index)
-        n_samples = int(part["n_samples"].sum())
-        fs = part["fs"].unique()
-        first = part.iloc[0]
+    # Plain arrays and index groups: pandas indexing per record costs milliseconds,
+    # and a group holds tens of thousands of record × signal keys.
+    n_samples = keyed["n_samples"].to_numpy(dtype=np.int64)
+    fs = keyed["fs"].to_numpy(dtype=np.float64)
+    duration = keyed["duration_s"].to_numpy(dtype=np.float64)
+    segment = keyed["segment"].to_numpy(dtype=object)
+    level = {c: keyed[c].to_numpy() for c in RECORD_LEVEL if c in keyed}
+    rows = []
+    groups = keyed.groupby(list(RECORD_KEYS), sort=True, dropna=False).indices
+    for key, index in groups.items():
+        merged = ValueCounts.merge(counts[i] for i in index)
+        total = int(n_samples[index].sum())
+        rates = np.unique(fs[index])
         rows.append(
             {
                 **dict(zip(RECORD_KEYS, key, strict=True)),
-                **{c: first[c] for c in RECORD_LEVEL if c in part},
-                "fs": float(fs[0]) if len(fs) == 1 else np.nan,
-                "n_segments": int(part["segment"].nunique()),
-                "duration_s": float(part["duration_s"].sum()),
-                "n_samples": n_samples,
+                **{c: values[index[0]] for c, values in level.items()},
+                "fs": float(rates[0]) if len(rates) == 1 else np.nan,
+                "n_segments": len(set(segment[index])),
+                "duration_s": float(duration[index].sum()),
+                "n_samples": total,
                 "n_valid": merged.n,
-                "missing_fraction": 1 - merged.n / n_samples if n_samples else np.nan,
+                "missing_fraction": 1 - merged.n / total if total else np.nan,
                 **summarize(merged),
             }
         )

@@ -6,6 +6,12 @@ of the container environment (which maps the catalog to
 ``/opt/ml/processing/{input,output}``), then write the completion marker as the
 last output. On failure, write a short reason to ``/opt/ml/output/message``,
 which SageMaker reports as the job's ExitMessage, and exit non-zero.
+
+Nothing but the outputs leaves a job: Kedro's telemetry plugin (kedro-telemetry,
+a dependency of Kedro itself, so it is in the image) would send usage data from
+every session. Its own switches turn it off: the request's environment sets
+:data:`TELEMETRY_OFF`, the entrypoint sets them again for itself, and the
+minimal project it writes holds a ``.telemetry`` file with ``consent: false``.
 """
 
 from __future__ import annotations
@@ -25,6 +31,10 @@ from pathlib import Path
 logger = logging.getLogger("waveshard.runners.entrypoint")
 #: SageMaker keeps the first 1 KB of the message file.
 MAX_MESSAGE = 1000
+#: The environment variables kedro-telemetry honours (either one turns it off).
+TELEMETRY_OFF = {"KEDRO_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1"}
+#: kedro-telemetry's project-level switch, written into the job's project folder.
+TELEMETRY_FILE = (".telemetry", "consent: false\n")
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -68,9 +78,8 @@ def _unpack_conf(archive: Path, workdir: Path) -> Path:
         f'[tool.kedro]\npackage_name = "{package}"\nproject_name = "{package}"\n'
         'kedro_init_version = "1.7.0"\n'
     )
-    # The project opts out of Kedro telemetry (.telemetry at its root); this folder is
-    # the job's project root, so it says so too: a job never calls out to the internet.
-    (workdir / ".telemetry").write_text("consent: false\n")
+    name, content = TELEMETRY_FILE
+    (workdir / name).write_text(content)
     return workdir / "conf"
 
 
@@ -86,6 +95,7 @@ def run_job(args: argparse.Namespace) -> dict:
     from kedro.framework.session import KedroSession
     from kedro.runner import SequentialRunner
 
+    os.environ.update(TELEMETRY_OFF)  # also when a request was built without them
     processing_root = Path(args.processing_root)
     workdir = Path(tempfile.mkdtemp(prefix="waveshard-job-"))
     os.environ["WAVESHARD_PACKAGE"] = args.package

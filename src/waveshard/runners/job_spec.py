@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from waveshard.runners.entrypoint import TELEMETRY_OFF
 from waveshard.runners.settings import ProcessingSettings
 
 #: Root of everything SageMaker mounts into a Processing container.
@@ -206,6 +207,8 @@ def build_request(
     env = {
         **{k: str(v) for k, v in settings.environment.items()},
         **environment,
+        # Nothing but the outputs leaves a job: Kedro telemetry off, whatever was forwarded.
+        **TELEMETRY_OFF,
         # The wheel is importable as a zip: the code ships per run, the image stays.
         "PYTHONPATH": f"{CODE_DIR}/{wheel}",
         "PYTHONUNBUFFERED": "1",

@@ -167,7 +167,7 @@ def count_digital_values(group: GroupFolder, task: SegmentTask) -> list[DigitalC
         One :class:`DigitalCounts` per signal, in header order.
     """
     header = task.header
-    if header.sig_len == 0:
+    if task.sig_len == 0:
         empty = np.zeros(0, dtype=np.int64)
         return [DigitalCounts(empty, empty, 0, None) for _ in header.signals]
     by_file: dict[str, list[Signal]] = {}
@@ -177,7 +177,7 @@ def count_digital_values(group: GroupFolder, task: SegmentTask) -> list[DigitalC
         return _count_with_wfdb(group, task)
     folder = posixpath.dirname(task.header_path)
     counted: dict[str, list[DigitalCounts]] = {
-        name: _count_file(group, posixpath.join(folder, name), signals, header.sig_len)
+        name: _count_file(group, posixpath.join(folder, name), signals, task.sig_len)
         for name, signals in by_file.items()
     }
     # Back to header order when signals are spread over several files.

@@ -3,36 +3,54 @@
 Records are never derived from ``.dat`` names: every ``.hea`` file is parsed,
 master (multi-segment) headers map their segments and layout header to a record,
 numerics headers join the record whose master shares their name, and data files
-are the ones the signal lines name. Whatever cannot be extracted becomes a
-:class:`Problem`, so each header found ends up either as a :class:`SegmentTask`
-or as a problem row. Each header is parsed here, once.
+are the ones the signal lines name. Whatever cannot be extracted becomes an
+``error`` :class:`Problem`, whatever is extracted but odd a ``warning``, so each
+header found ends up either as a :class:`SegmentTask` or as an error row. Each
+header is parsed here, once, and every step on one header runs behind the
+isolation boundary (:mod:`waveshard.isolation`).
+
+The rule for what is extracted is wfdb's: a segment ``wfdb.rdrecord`` reads is
+extracted (with a warning where something about it is odd); see the README's
+policy table for each case.
 """
 
 from __future__ import annotations
 
-import math
+import dataclasses
 import posixpath
 import re
 from dataclasses import dataclass, field
 
-from waveshard.contract import NUMERICS, WAVEFORM, Problem
-from waveshard.wfdb_io.headers import Header, parse_header
+from waveshard.contract import NUMERICS, WARNING, WAVEFORM, Problem
+from waveshard.isolation import Refused, Where, isolate
+from waveshard.wfdb_io.headers import (
+    BYTES_PER_SAMPLE,
+    WFDB_FORMATS,
+    Header,
+    decode_header,
+    parse_header,
+)
 from waveshard.wfdb_io.storage import GroupFolder
 
-#: Bits per stored sample for the formats whose file size we can predict.
+#: Bits per stored sample (numerator, denominator) for the formats whose file
+#: size we can predict; integers, so that absurd lengths cannot overflow a float.
 _BITS_PER_SAMPLE = {
-    "8": 8,
-    "16": 16,
-    "24": 24,
-    "32": 32,
-    "61": 16,
-    "80": 8,
-    "160": 16,
-    "212": 12,
-    "310": 32 / 3,
-    "311": 32 / 3,
+    "8": (8, 1),
+    "16": (16, 1),
+    "24": (24, 1),
+    "32": (32, 1),
+    "61": (16, 1),
+    "80": (8, 1),
+    "160": (16, 1),
+    "212": (12, 1),
+    "310": (32, 3),
+    "311": (32, 3),
 }
 _SEGMENT_SUFFIX = re.compile(r"_\d+$")
+#: Largest header file read (bytes). MIMIC-III's largest headers (masters of
+#: records with thousands of segments) are tens of kB; a file this size is not a
+#: header, and reading it whole could exhaust memory.
+MAX_HEADER_BYTES = 16 * 2**20
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,8 @@ class SegmentTask:
         dat_paths: Data file paths relative to the group folder, in
             ``header.dat_files`` order.
         dat_bytes: Total size of the data files.
+        sig_len: Frames to read: the header's signal length, or where it gives
+            none, the length wfdb derives from the first data file's size.
     """
 
     group: str
@@ -59,6 +79,7 @@ class SegmentTask:
     header: Header
     dat_paths: tuple[str, ...]
     dat_bytes: int
+    sig_len: int
 
 
 @dataclass
@@ -76,20 +97,34 @@ class Discovery:
     headers: int = 0
     ignored_files: list[str] = field(default_factory=list)
     masters: dict[str, Header] = field(default_factory=dict)
+    #: Where the group folder is, as a user would type it (for problem rows).
+    folder_url: str = ""
+
+    def header_url(self, task: SegmentTask) -> str:
+        """Where a segment's header is, as a user would type it."""
+        return posixpath.join(self.folder_url, task.header_path)
 
 
-def expected_dat_bytes(header: Header, file_name: str) -> tuple[int, int] | None:
+#: Something odd about a segment that is still extracted: ``(error_type, message, path)``
+#: (``path`` None: the header itself).
+Oddity = tuple[str, str, str | None]
+
+
+def expected_dat_bytes(header: Header, file_name: str, sig_len: int) -> tuple[int, int] | None:
     """Smallest and largest plausible size of one data file, or None if unknown."""
     signals = [s for s in header.signals if s.file_name == file_name]
     bits = {_BITS_PER_SAMPLE.get(s.fmt) for s in signals}
     if None in bits or len(bits) != 1:
         return None
-    samples = header.sig_len * sum(s.samps_per_frame for s in signals)
-    payload = samples * bits.pop() / 8
+    numerator, denominator = bits.pop()
+    samples = sig_len * sum(s.samps_per_frame for s in signals)
+    payload_bits, per_byte = samples * numerator, denominator * 8
     offset = signals[0].byte_offset
+    low = offset + payload_bits // per_byte
+    if payload_bits % per_byte == 0:
+        return low, low
     # Packed formats (212, 310, 311) may pad their last group of samples.
-    padding = 0 if float(payload).is_integer() else 3
-    return offset + math.floor(payload), offset + math.ceil(payload) + padding
+    return low, offset + -(-payload_bits // per_byte) + 3
 
 
 def _record_for_loose_segment(stem: str) -> tuple[str, str]:
@@ -99,63 +134,174 @@ def _record_for_loose_segment(stem: str) -> tuple[str, str]:
     return _SEGMENT_SUFFIX.sub("", stem), WAVEFORM
 
 
+def _stem(rel: str) -> str:
+    return posixpath.basename(rel)[: -len(".hea")]
+
+
+def _is_plain_name(name: str) -> bool:
+    """A file name that stays in its header's folder: no separators, not ``.``/``..``."""
+    return bool(name) and "/" not in name and "\\" not in name and name not in (".", "..")
+
+
+def _signal_length(group: GroupFolder, header: Header, folder: str) -> tuple[int, list[Oddity]]:
+    """The frames to read, and the warning when they come from a file's size (wfdb's rule)."""
+    if header.sig_len is not None:
+        return header.sig_len, []
+    first = header.signals[0]
+    rel = posixpath.join(folder, first.file_name)
+    size = group.files.get(rel)
+    if first.file_name == "~" or size is None:
+        raise Refused(
+            "MissingDataFile",
+            f"the header gives no signal length and its first data file {first.file_name} "
+            "does not exist to derive it from (wfdb derives it from that file's size)",
+            group.url(rel),
+        )
+    per_sample = BYTES_PER_SAMPLE[first.fmt]
+    if per_sample == 0:
+        raise Refused(
+            "UnknownSignalLength",
+            f"the header gives no signal length and format {first.fmt} is compressed, so "
+            "the length cannot be derived from the file's size (wfdb cannot either): add "
+            "the length to the record line",
+        )
+    frame = sum(s.samps_per_frame for s in header.signals if s.file_name == first.file_name)
+    if frame == 0:
+        raise Refused(
+            "UnknownSignalLength",
+            f"the header gives no signal length and the signals of {first.file_name} have "
+            "0 samples per frame, so no length can be derived (wfdb cannot either)",
+        )
+    # Exactly wfdb's arithmetic (wfdb.io._signal._infer_sig_len).
+    sig_len = int((size - first.byte_offset) / (per_sample * frame))
+    if sig_len < 0:
+        raise Refused(
+            "TruncatedDataFile",
+            f"{first.file_name} has {size} bytes, fewer than its byte offset "
+            f"{first.byte_offset}: there are no samples",
+            group.url(rel),
+        )
+    note = (
+        "SignalLengthFromFile",
+        f"the header gives no (valid) signal length; {sig_len} frames derived from the size "
+        f"of {first.file_name} ({size} bytes), as wfdb derives them",
+        group.url(rel),
+    )
+    return sig_len, [note]
+
+
 def _check_data_files(
-    group: GroupFolder, record: str, stem: str, header_path: str, header: Header
-) -> tuple[tuple[str, ...], int, Problem | None]:
-    folder = posixpath.dirname(header_path)
+    group: GroupFolder, header: Header, folder: str, sig_len: int
+) -> tuple[tuple[str, ...], int, list[Oddity]]:
+    """Data file paths, their total size and oddities; raises :class:`Refused`."""
     dat_paths = tuple(posixpath.join(folder, name) for name in header.dat_files)
-    total = 0
+    total, oddities = 0, []
     for name, rel in zip(header.dat_files, dat_paths, strict=True):
         size = group.files.get(rel)
         full = group.url(rel)
-
-        def problem(kind: str, message: str, full: str = full) -> Problem:
-            return Problem(group.group, record, stem, full, kind, message)
-
         if size is None:
-            if header.sig_len == 0:
+            if sig_len == 0:
                 continue  # a zero-length segment needs no samples
-            return (
-                dat_paths,
-                total,
-                problem(
-                    "MissingDataFile", f"header {header_path} names {name}, which does not exist"
-                ),
-            )
+            if rel in group.links:
+                raise Refused("SymlinkNotFollowed", f"{name} is {group.links[rel]}", full)
+            what = "is a folder, not a file" if rel in group.dirs else "does not exist"
+            raise Refused("MissingDataFile", f"the header names {name}, which {what}", full)
         total += size
-        bounds = expected_dat_bytes(header, name)
+        bounds = expected_dat_bytes(header, name, sig_len)
         if bounds is None:
             continue
         low, high = bounds
         if size == 0 and low > 0:
-            return (
-                dat_paths,
-                total,
-                problem(
-                    "EmptyDataFile", f"{name} is empty; header promises {header.sig_len} samples"
-                ),
+            raise Refused(
+                "EmptyDataFile", f"{name} is empty; the header promises {sig_len} samples", full
             )
         if size < low:
-            return (
-                dat_paths,
-                total,
-                problem(
-                    "TruncatedDataFile",
-                    f"{name} has {size} bytes; header promises {header.sig_len} samples "
-                    f"({low} bytes)",
-                ),
+            raise Refused(
+                "TruncatedDataFile",
+                f"{name} has {size} bytes; the header promises {sig_len} samples ({low} bytes); "
+                "wfdb refuses it too: copy the file again",
+                full,
             )
         if size > high:
-            return (
-                dat_paths,
-                total,
-                problem(
+            oddities.append(
+                (
                     "DataLengthMismatch",
-                    f"{name} has {size} bytes; header promises {header.sig_len} samples "
-                    f"({high} bytes)",
-                ),
+                    f"{name} has {size} bytes; the header promises {sig_len} samples "
+                    f"({high} bytes): the first {sig_len} are extracted, as wfdb reads them",
+                    full,
+                )
             )
-    return dat_paths, total, None
+    return dat_paths, total, oddities
+
+
+def _segment_task(
+    group: GroupFolder, rel: str, header: Header, record: str, kind: str
+) -> tuple[SegmentTask, list[Oddity]]:
+    """The task of one segment header and its oddities; raises :class:`Refused`."""
+    if not header.signals:
+        raise Refused("NoSignals", "the header declares no signals: there is nothing to extract")
+    for signal in header.signals:
+        if signal.file_name != "~" and not _is_plain_name(signal.file_name):
+            raise Refused(
+                "UnsafeFileName",
+                f"data file name {signal.file_name!r} leaves the header's folder; nothing "
+                "outside the group folder is read",
+            )
+        if signal.fmt not in WFDB_FORMATS:
+            raise Refused(
+                "UnsupportedFormat",
+                f"signal {signal.name!r} is stored in format {signal.fmt}, which wfdb does not "
+                f"read (formats: {', '.join(sorted(WFDB_FORMATS, key=int))})",
+            )
+    folder = posixpath.dirname(rel)
+    sig_len, length_notes = _signal_length(group, header, folder)
+    dat_paths, dat_bytes, oddities = _check_data_files(group, header, folder, sig_len)
+    task = SegmentTask(
+        group.group, record, _stem(rel), kind, rel, header, dat_paths, dat_bytes, sig_len=sig_len
+    )
+    return task, [*length_notes, *oddities]
+
+
+def _parse(data: bytes) -> Header:
+    """Decode and parse one header file; a header no WFDB reader accepts is refused."""
+    text, notes = decode_header(data)
+    try:
+        header = parse_header(text)
+    except ValueError as exc:  # HeaderError, or a number no reader accepts
+        raise Refused("UnparsableHeader", str(exc)) from None
+    return dataclasses.replace(header, notes=(*notes, *header.notes))
+
+
+def _read_headers(
+    group: GroupFolder, header_paths: list[str]
+) -> tuple[dict[str, Header], dict[str, Problem]]:
+    """Parsed headers, and for the others the error row (record not yet known)."""
+    headers: dict[str, Header] = {}
+    failed: dict[str, Problem] = {}
+    to_read = []
+    for rel in header_paths:
+        where = Where(group.group, "", _stem(rel), group.url(rel))
+        if rel in group.links:
+            failed[rel] = where.problem("UnreadableHeader", f"the header is {group.links[rel]}")
+        elif group.files[rel] > MAX_HEADER_BYTES:
+            failed[rel] = where.problem(
+                "HeaderTooLarge",
+                f"{group.files[rel]} bytes, more than any WFDB header (at most "
+                f"{MAX_HEADER_BYTES} bytes are read); not read",
+            )
+        else:
+            to_read.append(rel)
+    for rel, data in group.read_many(to_read).items():
+        where = Where(group.group, "", _stem(rel), group.url(rel))
+        if isinstance(data, Exception):
+            failed[rel] = where.problem("UnreadableHeader", f"{type(data).__name__}: {data}")
+            continue
+        parsed = isolate(lambda data=data: _parse(data), where, "parsing the header")
+        if isinstance(parsed, Problem):
+            failed[rel] = parsed
+        else:
+            headers[rel] = parsed
+    return headers, failed
 
 
 def discover_segments(group: GroupFolder) -> Discovery:
@@ -165,28 +311,17 @@ def discover_segments(group: GroupFolder) -> Discovery:
         group: The listed group folder.
 
     Returns:
-        Segment tasks, problems (unparsable headers, segments a master lists that
-        are absent, missing or mis-sized data files, data files no header names),
-        record names and the non-WFDB files that were passed over.
+        Segment tasks; problems: ``error`` rows for what cannot be extracted
+        (unreadable or unparsable headers, segments a master lists that are
+        absent, missing, truncated or unsafe data files, unsupported formats),
+        ``warning`` rows for what is extracted but odd (see the README's policy
+        table) and for data files no header names; record names and the
+        non-WFDB files that were passed over.
     """
-    found = Discovery(group.group)
-    headers: dict[str, Header] = {}
-    unparsable: set[str] = set()
-    header_paths = sorted(rel for rel in group.files if rel.endswith(".hea"))
+    found = Discovery(group.group, folder_url=group.url(""))
+    header_paths = sorted(rel for rel in (*group.files, *group.links) if rel.endswith(".hea"))
     found.headers = len(header_paths)
-    for rel, text in group.read_texts(header_paths).items():
-        stem = posixpath.basename(rel)[: -len(".hea")]
-        if isinstance(text, Exception):
-            problem = ("UnreadableHeader", f"{type(text).__name__}: {text}")
-        else:
-            try:
-                headers[rel] = parse_header(text)
-                continue
-            except ValueError as exc:  # HeaderError, or a value no WFDB reader accepts
-                problem = ("UnparsableHeader", str(exc))
-        unparsable.add(rel[: -len(".hea")])
-        record, _ = _record_for_loose_segment(stem)
-        found.problems.append(Problem(group.group, record, stem, group.url(rel), *problem))
+    headers, failed = _read_headers(group, header_paths)
 
     # Masters first: they decide which record each segment and layout belongs to.
     owner: dict[str, str] = {}
@@ -194,16 +329,15 @@ def discover_segments(group: GroupFolder) -> Discovery:
     for rel, header in headers.items():
         if not header.is_multi_segment:
             continue
-        folder = posixpath.dirname(rel)
-        record = posixpath.basename(rel)[: -len(".hea")]
+        folder, record = posixpath.dirname(rel), _stem(rel)
         masters[(folder, record)] = record
         found.masters[rel] = header
         found.records.add(record)
         for ref in header.segments or ():
-            if ref.is_gap:
+            if ref.is_gap or not _is_plain_name(ref.name):
                 continue
             seg_rel = posixpath.join(folder, ref.name + ".hea")
-            if seg_rel not in group.files:
+            if seg_rel not in group.files and seg_rel not in group.links:
                 found.problems.append(
                     Problem(
                         group.group,
@@ -215,46 +349,72 @@ def discover_segments(group: GroupFolder) -> Discovery:
                         "whose header does not exist",
                     )
                 )
-            else:
-                owner.setdefault(seg_rel, record)
-
-    referenced_dat: set[str] = set()
-    for rel, header in headers.items():
-        if header.is_multi_segment or header.is_layout:
-            continue
-        folder = posixpath.dirname(rel)
-        stem = posixpath.basename(rel)[: -len(".hea")]
-        if rel in owner:
-            record, kind = owner[rel], WAVEFORM
-        else:
-            record, kind = _record_for_loose_segment(stem)
-            record = masters.get((folder, record), record)
-        found.records.add(record)
-        dat_paths, dat_bytes, problem = _check_data_files(group, record, stem, rel, header)
-        referenced_dat.update(dat_paths)
-        if problem is not None:
-            found.problems.append(problem)
-            continue
-        found.tasks.append(
-            SegmentTask(group.group, record, stem, kind, rel, header, dat_paths, dat_bytes)
-        )
-
-    for rel in sorted(group.files):
-        if rel.endswith(".dat"):
-            # A broken header already has its row; its data file is no extra news.
-            if rel not in referenced_dat and rel[: -len(".dat")] not in unparsable:
-                stem = posixpath.basename(rel)[: -len(".dat")]
-                record, _ = _record_for_loose_segment(stem)
+            elif owner.setdefault(seg_rel, record) != record:
                 found.problems.append(
                     Problem(
                         group.group,
                         record,
-                        stem,
-                        group.url(rel),
-                        "OrphanDataFile",
-                        "no header in the folder names this data file",
+                        ref.name,
+                        group.url(seg_rel),
+                        "SegmentListedTwice",
+                        f"segment {ref.name} is listed by masters {owner[seg_rel]} and "
+                        f"{record}; it is extracted once, for {owner[seg_rel]}",
+                        WARNING,
                     )
                 )
-        elif not rel.endswith(".hea"):
+
+    def record_and_kind(rel: str) -> tuple[str, str]:
+        if rel in owner:
+            return owner[rel], WAVEFORM
+        record, kind = _record_for_loose_segment(_stem(rel))
+        return masters.get((posixpath.dirname(rel), record), record), kind
+
+    for rel, problem in failed.items():
+        found.problems.append(dataclasses.replace(problem, record=record_and_kind(rel)[0]))
+
+    referenced_dat: set[str] = set()
+    for rel, header in headers.items():
+        record, kind = record_and_kind(rel)
+        where = Where(group.group, record, _stem(rel), group.url(rel))
+        found.problems.extend(where.problem(t, m, WARNING) for t, m in header.notes)
+        if header.is_multi_segment or header.is_layout:
+            continue
+        found.records.add(record)
+        folder = posixpath.dirname(rel)
+        referenced_dat.update(
+            posixpath.join(folder, s.file_name) for s in header.signals if s.file_name != "~"
+        )
+        outcome = isolate(
+            lambda rel=rel, header=header, record=record, kind=kind: _segment_task(
+                group, rel, header, record, kind
+            ),
+            where,
+            "checking the segment's data files",
+        )
+        if isinstance(outcome, Problem):
+            found.problems.append(outcome)
+            continue
+        task, oddities = outcome
+        found.problems.extend(where.problem(t, m, WARNING, path) for t, m, path in oddities)
+        found.tasks.append(task)
+
+    for rel in sorted({*group.files, *group.links}):
+        if rel.endswith(".hea") or rel in referenced_dat:
+            continue
+        # A broken header already has its row; its data file is no extra news.
+        if rel.endswith(".dat") and rel[: -len(".dat")] + ".hea" not in failed:
+            stem = posixpath.basename(rel)[: -len(".dat")]
+            found.problems.append(
+                Problem(
+                    group.group,
+                    _record_for_loose_segment(stem)[0],
+                    stem,
+                    group.url(rel),
+                    "OrphanDataFile",
+                    "no header in the folder names this data file; it is not read",
+                    WARNING,
+                )
+            )
+        elif not rel.endswith(".dat"):
             found.ignored_files.append(rel)
     return found

@@ -1,13 +1,23 @@
-"""One patient-group folder on any fsspec filesystem (local disk, S3, ...)."""
+"""One patient-group folder on any fsspec filesystem (local disk, S3, ...).
+
+Nothing outside the group folder is ever read: file names come from the
+folder's own listing, and on a local disk a symbolic link is followed only when
+it leads to a regular file inside the group folder (a link out of it, a loop or
+a dangling link is recorded with the reason, never opened).
+"""
 
 from __future__ import annotations
 
+import os
 import posixpath
+import stat
 from dataclasses import dataclass, field
 from typing import Any
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
+
+from waveshard.wfdb_io.object_reader import ObjectReader, is_object_store
 
 
 @dataclass
@@ -24,6 +34,9 @@ class GroupFolder:
         fs: The fsspec filesystem holding the folder.
         files: Size in bytes of each file, keyed by its POSIX path relative to ``root``.
         exists: False when the folder does not exist at all.
+        links: Symbolic links that are not followed, with the reason (relative path → why).
+        dirs: Folders below ``root`` (relative paths), so that a folder where a
+            file is expected can be named as such.
     """
 
     group: str
@@ -31,6 +44,8 @@ class GroupFolder:
     fs: Any
     files: dict[str, int] = field(default_factory=dict)
     exists: bool = True
+    links: dict[str, str] = field(default_factory=dict)
+    dirs: set[str] = field(default_factory=set)
 
     @classmethod
     def scan(
@@ -50,14 +65,26 @@ class GroupFolder:
         root = root.rstrip("/")
         if not fs.exists(root):
             return cls(group, root, fs, {}, exists=False)
-        found = fs.find(root, detail=True)
+        found = fs.find(root, withdirs=True, detail=True)
         prefix = root + "/"
-        files = {
-            path[len(prefix) :]: int(info.get("size") or 0)
-            for path, info in found.items()
-            if path.startswith(prefix) and info.get("type", "file") == "file"
-        }
-        return cls(group, root, fs, files)
+        folder = cls(group, root, fs)
+        for path, info in found.items():
+            if not path.startswith(prefix):
+                continue
+            rel = path[len(prefix) :]
+            kind = info.get("type", "file")
+            if info.get("islink"):
+                why = _link_not_followed(root, path)
+                if why is None:
+                    folder.files[rel] = int(info.get("size") or 0)
+                else:
+                    folder.links[rel] = why
+            elif kind == "file":
+                folder.files[rel] = int(info.get("size") or 0)
+            elif kind == "directory":
+                folder.dirs.add(rel)
+            # anything else (a FIFO, a socket, a device) is no data file: passed over
+        return folder
 
     @property
     def is_local(self) -> bool:
@@ -72,25 +99,45 @@ class GroupFolder:
         path = self.path(relpath)
         return path if self.is_local else self.fs.unstrip_protocol(path)
 
-    def read_text(self, relpath: str) -> str:
-        return self.fs.cat_file(self.path(relpath)).decode("latin-1")
+    def read_many(self, relpaths: list[str], batch: int = 4096) -> dict[str, bytes | Exception]:
+        """Read many small files (headers), concurrently where the filesystem can.
 
-    def read_texts(self, relpaths: list[str], batch: int = 4096) -> dict[str, str | Exception]:
-        """Read many small text files (headers), concurrently where the filesystem can.
-
-        On object stores ``fs.cat`` of a list issues the requests concurrently,
-        which turns a group's hundreds of thousands of header reads from hours into
+        On object stores the requests go out concurrently and transient failures
+        are retried (:class:`~waveshard.wfdb_io.object_reader.ObjectReader`), which
+        turns a group's hundreds of thousands of header reads from hours into
         minutes. A file that cannot be read maps to its exception.
         """
-        texts: dict[str, str | Exception] = {}
+        contents: dict[str, bytes | Exception] = {}
         for begin in range(0, len(relpaths), batch):
             chunk = relpaths[begin : begin + batch]
             paths = {self.path(rel): rel for rel in chunk}
-            found = self.fs.cat(list(paths), on_error="return")
+            if is_object_store(self.fs):
+                found = ObjectReader.shared(self.fs).read_many(list(paths))
+            else:
+                found = self.fs.cat(list(paths), on_error="return")
             for path, rel in paths.items():
-                data = found.get(path, FileNotFoundError(path))
-                texts[rel] = data if isinstance(data, Exception) else data.decode("latin-1")
-        return texts
+                contents[rel] = found.get(path, FileNotFoundError(path))
+        return contents
 
     def read_bytes(self, relpath: str, start: int = 0, end: int | None = None) -> bytes:
         return self.fs.cat_file(self.path(relpath), start=start, end=end)
+
+
+def _link_not_followed(root: str, path: str) -> str | None:
+    """Why the local symbolic link ``path`` is not followed, or None if it may be.
+
+    A link is followed only to a regular file inside the group folder ``root``.
+    """
+    try:
+        target = os.stat(path)  # follows the link; a loop raises ELOOP
+    except OSError as exc:
+        return f"a symbolic link that leads nowhere ({exc.strerror or exc}); not followed"
+    real, real_root = os.path.realpath(path), os.path.realpath(root)
+    if os.path.commonpath([real, real_root]) != real_root:
+        return (
+            f"a symbolic link to {real}, outside the group folder; not followed (waveshard "
+            "reads nothing outside the group folder: copy the file in, e.g. with cp -L)"
+        )
+    if not stat.S_ISREG(target.st_mode):
+        return "a symbolic link to a folder or a special file; not followed"
+    return None

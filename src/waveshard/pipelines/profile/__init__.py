@@ -1,4 +1,4 @@
-"""Per-group profile pipeline: discover → plan_shards → extract → report, summarize."""
+"""Per-group profile pipeline: discover → plan_shards → extract → summarize → report."""
 
 from waveshard.pipelines.profile.pipeline import create_pipeline
 
