@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import posixpath
 from pathlib import Path
@@ -75,6 +76,7 @@ class StorageHooks:
         credentials.setdefault(S3_CREDENTIALS, {})
         # Entries set on the loader win over the files for the rest of the session.
         loader["credentials"] = credentials
+        check_requested_namespaces()
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
@@ -177,6 +179,42 @@ class StorageHooks:
             url,
             self._credentials_source,
         )
+
+
+def check_requested_namespaces() -> None:
+    """``kedro run --namespaces`` names only namespaces this run's pipelines have.
+
+    Kedro would otherwise stop with a ``ValueError`` traceback; this says which
+    namespaces exist and which one was probably meant (``30`` → ``group_30``).
+    Runs once the run's parameters are attached, so ``groups`` is the run's own.
+    """
+    import click
+    from kedro.framework.project import pipelines
+
+    ctx = click.get_current_context(silent=True)
+    requested = list((ctx.params.get("namespaces") or []) if ctx is not None else [])
+    if not requested:
+        return
+    names = list(ctx.params.get("pipelines") or []) or ["__default__"]
+    available: set[str] = set()
+    for name in names:
+        if name in pipelines:
+            available.update(n.namespace for n in pipelines[name].nodes if n.namespace)
+    tops = sorted({a.split(".")[0] for a in available})
+    unknown = [
+        ns for ns in requested if not any(a == ns or a.startswith(ns + ".") for a in available)
+    ]
+    if not unknown or not tops:
+        return
+    hints = []
+    for ns in unknown:
+        close = [t for t in tops if t.endswith("_" + ns)] or difflib.get_close_matches(ns, tops, 1)
+        hints.append(f"{ns} (did you mean {close[0]}?)" if close else ns)
+    shown = ", ".join(tops) if len(tops) <= 12 else f"{', '.join(tops[:12])}, ..."
+    raise click.ClickException(
+        f"--namespaces {', '.join(hints)}: no such namespace in this run's pipelines; "
+        f"they are {shown}."
+    )
 
 
 def _raw_datasets(pipeline: Any, catalog: Any) -> list[Any]:

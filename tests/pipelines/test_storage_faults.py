@@ -62,13 +62,14 @@ def _profile(root: str, options: dict, read_ahead_mb: float) -> tuple[pd.DataFra
     segments, errors = [], []
     for group in GROUPS:
         folder = GroupFolder.scan(group, f"{root}/{group}", options)
-        found, _index = discover(folder)
+        found, index = discover(folder)
         plan = plan_shards(found, 2, 4, parallel_min_mb=0)
         rows, counts, problems, figures = extract(
             folder, found, plan, 60, read_ahead_mb=read_ahead_mb
         )
-        segments.append(summarize_records(rows, counts, SIGNAL_NAMES)[0])
-        errors.append(report_group(folder, found, problems, figures)[0])
+        summary = summarize_records(found, rows, counts, index, SIGNAL_NAMES)
+        segments.append(summary[0])
+        errors.append(report_group(folder, found, problems, summary[2], figures)[0])
     return _sorted_segments(pd.concat(segments)), _sorted_errors(pd.concat(errors))
 
 

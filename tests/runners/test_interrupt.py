@@ -1,20 +1,19 @@
 """Ctrl-C while jobs run: the runner stops exactly the jobs this run created.
 
 A fake :class:`~waveshard.runners.backends.Backend` (no moto, no subprocess) holds
-job states by name; the runner's ``_schedule`` is driven directly.
+job states by name; the :class:`~waveshard.runners.scheduler.Scheduler` is driven directly.
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from waveshard.runners.backends import JobState
 from waveshard.runners.job_spec import JobSpec, job_name
-from waveshard.runners.runner import JobRun, ProcessingJobRunner
+from waveshard.runners.scheduler import JobRun, Scheduler
 from waveshard.runners.settings import ProcessingSettings
 
 FP = "0123456789abcdef" * 4
@@ -95,21 +94,14 @@ def _jobs(tmp_path: Path, *namespaces: str) -> list[JobRun]:
     ]
 
 
-def _schedule(jobs: list[JobRun], backend: FakeBackend, **settings) -> ProcessingJobRunner:
-    runner = ProcessingJobRunner()
-    runner.jobs = jobs
-    runner._schedule(
-        jobs,
+def _schedule(jobs: list[JobRun], backend: FakeBackend, **settings) -> Scheduler:
+    scheduler = Scheduler(
         backend,
-        settings=ProcessingSettings(
-            backend="local", live=False, poll_initial_s=0, poll_max_s=0, **settings
-        ),
-        package="waveshard",
-        code_uri="s3://code/abc",
-        artefacts=SimpleNamespace(wheel_name="w.whl", conf_name="conf.tar.gz"),
-        forwarded={},
+        ProcessingSettings(backend="local", live=False, poll_initial_s=0, poll_max_s=0, **settings),
+        build=lambda job, name: {"ProcessingJobName": name},
     )
-    return runner
+    scheduler.run(jobs)
+    return scheduler
 
 
 def test_ctrl_c_while_polling_stops_only_the_jobs_this_run_created(

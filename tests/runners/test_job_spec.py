@@ -20,7 +20,7 @@ from waveshard.runners.job_spec import (
     job_name,
 )
 from waveshard.runners.packaging import build_conf_archive, build_wheel
-from waveshard.runners.runner import rerun_command
+from waveshard.runners.partial import rerun_command
 from waveshard.runners.settings import ProcessingSettings, SettingsError
 
 SPEC = JobSpec(
@@ -57,7 +57,7 @@ def test_long_namespaces_sharing_a_beginning_get_different_names() -> None:
 def test_request_shape() -> None:
     settings = ProcessingSettings.from_sources(
         {
-            "role_arn": "arn:aws:iam::1:role/r",
+            "role_arn": "arn:aws:iam::123456789012:role/r",
             "image_uri": "img",
             "instance_type": "ml.c5.xlarge",
             "volume_size_gb": 50,
@@ -74,11 +74,17 @@ def test_request_shape() -> None:
         name="ws-group-30-x-1",
         package="waveshard",
         code_uri="s3://out/_code/abc",
+        job_uri="s3://out/_waveshard/jobs/group_30/0123456789abcdef",
         wheel="w.whl",
         conf_archive="conf.tar.gz",
         environment={"WAVESHARD_EXAMPLE": "30"},
     )
-    raw = request["ProcessingInputs"][1]
+    job = request["ProcessingInputs"][1]["S3Input"]
+    assert (job["S3Uri"], job["LocalPath"]) == (
+        "s3://out/_waveshard/jobs/group_30/0123456789abcdef/",
+        "/opt/ml/processing/input/job",
+    )
+    raw = request["ProcessingInputs"][2]
     assert raw["InputName"] == "raw_records"
     assert raw["S3Input"] == {
         "S3Uri": "s3://raw/mimic3wdb/30/",
@@ -104,31 +110,12 @@ def test_request_shape() -> None:
     }
     assert {"Key": "team", "Value": "ml"} in request["Tags"]
     args = request["AppSpecification"]["ContainerArguments"]
-    assert args[args.index("--nodes") + 1] == "group_30.discover,group_30.extract"
+    assert args[args.index("--job-file") + 1] == "/opt/ml/processing/input/job/job.json"
+    # SageMaker takes at most 256 characters per argument: nodes and parameters travel
+    # in the job file
+    assert max(len(a) for a in args) <= 256
     assert request["Environment"]["PYTHONPATH"] == "/opt/ml/processing/input/code/w.whl"
     assert request["Environment"]["WAVESHARD_EXAMPLE"] == "30"
-
-
-def test_settings_coerce_command_line_strings_and_reject_unknown_names() -> None:
-    s = ProcessingSettings.from_sources(
-        {"max_concurrent_jobs": 4},
-        {"max_concurrent_jobs": "2", "dry_run": "true", "force": None, "forward_env": "A;B"},
-    )
-    assert (s.max_concurrent_jobs, s.dry_run, s.force, s.forward_env) == (
-        2,
-        True,
-        False,
-        ["A", "B"],
-    )
-    with pytest.raises(SettingsError, match="instance_typ"):
-        ProcessingSettings.from_sources({"instance_typ": "ml.m5.large"})
-    with pytest.raises(SettingsError, match="dry_run"):
-        ProcessingSettings.from_sources({"dry_run": "maybe"})
-    assert ProcessingSettings.from_sources({"combine": "job"}).combine == "job"
-    with pytest.raises(SettingsError, match="combine='jbo' is not supported"):
-        ProcessingSettings.from_sources({"combine": "jbo"})
-    with pytest.raises(SettingsError, match="role_arn, image_uri"):
-        ProcessingSettings.from_sources({"backend": "sagemaker"}).validate_for_submission()
 
 
 def test_wheel_is_reproducible_and_importable(tmp_path: Path) -> None:
@@ -201,14 +188,90 @@ def test_adaptive_throttle_retries_and_slows_down() -> None:
 
 def test_volume_is_sized_from_the_input_unless_set() -> None:
     from waveshard.runners.job_spec import MAX_VOLUME_GB, volume_for
-    from waveshard.runners.runner import JobRun, ProcessingJobRunner
+    from waveshard.runners.planning import volume_size
 
     assert volume_for(0) == 10
     assert volume_for(670 * 10**9) == 814  # a MIMIC-III group: 670 GB + 20 % + 10 GB
     assert volume_for(10**15) == MAX_VOLUME_GB
-    job = JobRun(spec=JobSpec(namespace="group_30", nodes=(), inputs=(), output_uri="s3://b/o"))
-    job.input_bytes = 670 * 10**9
-    assert ProcessingJobRunner._volume(job, ProcessingSettings()) == 814
-    assert ProcessingJobRunner._volume(job, ProcessingSettings(volume_size_gb=900)) == 900
+    group = 670 * 10**9
+    assert volume_size(group, "group_30", ProcessingSettings()) == 814
+    assert volume_size(group, "group_30", ProcessingSettings(volume_size_gb=900)) == 900
     with pytest.raises(SettingsError, match=r"volume_size_gb=30 cannot hold the 670\.0 GB"):
-        ProcessingJobRunner._volume(job, ProcessingSettings(volume_size_gb=30))
+        volume_size(group, "group_30", ProcessingSettings(volume_size_gb=30))
+
+
+def _partitioned(mode: str) -> list[JobSpec]:
+    import dataclasses
+
+    from waveshard.runners.partitions import Inventory, split
+
+    files = [
+        ("3000003/3000003.hea", 300),
+        ("3000003/3000003_0001.hea", 100),
+        ("3000003/3000003_0001.dat", 9000),
+        ("3000003/3000003n.dat", 500),
+        ("3000004/3000004.hea", 300),
+        ("3000004/3000004_0001.dat", 9000),
+        ("RECORDS", 16),
+    ]
+    parts = split(Inventory.of("s3://raw/mimic3wdb/30", files), max_bytes=12_000)
+    raw = dataclasses.replace(SPEC.inputs[0], mode=mode)
+    return [dataclasses.replace(SPEC, inputs=(raw,), partition=p) for p in parts]
+
+
+def test_a_partition_read_in_file_mode_stages_exactly_its_records_from_a_manifest() -> None:
+    import json
+
+    from waveshard.runners.job_spec import job_files
+
+    first, second = _partitioned("file")
+    assert (first.key, second.key) == ("group_30-part-0000", "group_30-part-0001")
+    files = job_files(second, input_bytes=9300, input_mode="file")
+    manifest = json.loads(files["manifest.json"])
+    assert manifest == [
+        {"prefix": "s3://raw/mimic3wdb/30/"},
+        "3000004/3000004.hea",
+        "3000004/3000004_0001.dat",
+    ]
+    assert files["entries.txt"] == "3000004\n"
+    request = build_request(
+        second,
+        ProcessingSettings(),
+        name="ws-x-1",
+        package="waveshard",
+        code_uri="s3://out/code",
+        job_uri="s3://out/jobs/x",
+        wheel="w.whl",
+        conf_archive="c.tar.gz",
+        environment={},
+    )
+    raw = request["ProcessingInputs"][2]["S3Input"]
+    assert (raw["S3Uri"], raw["S3DataType"]) == ("s3://out/jobs/x/manifest.json", "ManifestFile")
+    assert {"Key": "waveshard:partition", "Value": "2/2"} in request["Tags"]
+    # the loose files of the group travel with the first partition, records whole
+    assert first.partition.entries == ["RECORDS", "3000003"]
+
+
+def test_a_streaming_job_has_no_raw_input_and_its_record_list_in_the_job_file() -> None:
+    import json
+
+    from waveshard.runners.job_spec import job_files
+
+    first, _ = _partitioned("stream")
+    request = build_request(
+        first,
+        ProcessingSettings(),
+        name="ws-x-1",
+        package="waveshard",
+        code_uri="s3://out/code",
+        job_uri="s3://out/jobs/x",
+        wheel="w.whl",
+        conf_archive="c.tar.gz",
+        environment={},
+    )
+    assert [i["InputName"] for i in request["ProcessingInputs"]] == ["code", "job"]
+    files = job_files(first, input_bytes=9916, input_mode="stream")
+    assert "manifest.json" not in files
+    assert files["entries.txt"] == "RECORDS\n3000003\n"
+    job = json.loads(files["job.json"])
+    assert job["nodes"] == list(SPEC.nodes) and job["partition"] == "part-0000"

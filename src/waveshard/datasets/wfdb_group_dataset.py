@@ -32,6 +32,11 @@ class WfdbGroupDataset(AbstractDataset[None, GroupFolder]):
             ``s3://b/mimic3wdb/1.0/30``), so a root written with a trailing slash
             names the same folder.
         group: Group id; defaults to the folder's last path component.
+        records: Only these records (``<group>/<record>/`` folder names, or files
+            directly in the group folder); ``None`` reads the whole group.
+        records_file: A text file (local or fsspec URL) listing such names, one per
+            line, instead of ``records``; how a job reading one partition of a
+            group learns which records are its.
         credentials: Passed to the fsspec filesystem (e.g. ``key``/``secret`` for S3).
         fs_args: Extra fsspec filesystem arguments (e.g. ``client_kwargs``).
         metadata: Free-form metadata, ignored by Kedro.
@@ -42,12 +47,18 @@ class WfdbGroupDataset(AbstractDataset[None, GroupFolder]):
         *,
         path: str,
         group: str | None = None,
+        records: list[str] | None = None,
+        records_file: str | None = None,
         credentials: dict[str, Any] | None = None,
         fs_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
+        if records is not None and records_file is not None:
+            raise DatasetError("Give records or records_file, not both.")
         self._path = normalize(str(path))
         self._group = group or self._path.rsplit("/", 1)[-1]
+        self._records = None if records is None else [str(r) for r in records]
+        self._records_file = records_file
         self._storage_options = {**(credentials or {}), **(fs_args or {})}
         self.metadata = metadata
 
@@ -66,8 +77,18 @@ class WfdbGroupDataset(AbstractDataset[None, GroupFolder]):
         """Options the fsspec filesystem is opened with (credentials included)."""
         return dict(self._storage_options)
 
+    @property
+    def records(self) -> list[str] | None:
+        """The records this dataset reads (``None``: the whole group)."""
+        if self._records_file is None:
+            return self._records
+        import fsspec
+
+        with fsspec.open(self._records_file, "r") as handle:
+            return [line.strip() for line in handle if line.strip()]
+
     def load(self) -> GroupFolder:
-        return GroupFolder.scan(self._group, self._path, self._storage_options)
+        return GroupFolder.scan(self._group, self._path, self._storage_options, self.records)
 
     def save(self, data: None) -> None:
         raise DatasetError(
@@ -79,4 +100,4 @@ class WfdbGroupDataset(AbstractDataset[None, GroupFolder]):
         return self.load().exists
 
     def _describe(self) -> dict[str, Any]:
-        return {"path": self._path, "group": self._group}
+        return {"path": self._path, "group": self._group, "records_file": self._records_file}

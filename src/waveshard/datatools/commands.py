@@ -55,6 +55,39 @@ def make_sample(out: Path, groups: str, records_per_group: int, seed: int) -> No
     )
 
 
+@main.command("make-listing")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("mimic3wdb-listing.csv"),
+    show_default=True,
+    help="CSV file to write (key,size; keys relative to the archive's root).",
+)
+@click.option(
+    "--scale",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0, 1, min_open=True),
+    help="Fraction of the archive (records and bytes).",
+)
+@click.option("--seed", default=0, show_default=True, type=int)
+def make_listing(out: Path, scale: float, seed: int) -> None:
+    """Write a synthetic listing of MIMIC-III's published shape (67,830 records, 6.7 TB).
+
+    Plan a run from it before uploading anything:
+    kedro run --runner waveshard.runners.ProcessingJobRunner
+    --runner-params dry_run=true,listing=<file>
+    """
+    from waveshard.datatools.listing import write_listing
+
+    summary = write_listing(out, scale=scale, seed=seed)
+    click.echo(
+        f"Wrote {summary.files:,} objects ({summary.bytes / 1e12:.2f} TB) of {summary.records:,} "
+        f"records in {summary.groups} groups to {out}"
+    )
+
+
 def _progress():
     """A rich progress bar on stderr (stdout stays for the summary line)."""
     from rich.console import Console

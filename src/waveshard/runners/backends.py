@@ -90,3 +90,62 @@ def is_throttling(exc: BaseException) -> bool:
     response = getattr(exc, "response", None)
     code = (response or {}).get("Error", {}).get("Code") if isinstance(response, dict) else None
     return code in THROTTLING_CODES
+
+
+def elapsed(state: JobState, default_end: float | None = None) -> float:
+    """Seconds between start and end (or now) of a job."""
+    if state.started is None:
+        return 0.0
+    end = state.ended.timestamp() if state.ended else (default_end or time.time())
+    return max(0.0, end - state.started.timestamp())
+
+
+def default_work_dir() -> str:
+    """Where the local backend keeps its job folders unless ``local_work_dir`` says."""
+    import os
+    import tempfile
+
+    return os.path.join(tempfile.gettempdir(), "waveshard-jobs")
+
+
+def store_scope(environ: dict[str, str] | None = None) -> str:
+    """A folder name for the S3 store this process talks to (its endpoint).
+
+    The local backend keeps its jobs' state per store: job names come from
+    fingerprints of S3 locations, which are the same on two stores (AWS and a
+    local S3 server, or two test servers), and a job of one store must never be
+    taken for a job of the other.
+    """
+    import os
+    import re
+
+    env = os.environ if environ is None else environ
+    endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or "aws"
+    return "store-" + re.sub(r"[^A-Za-z0-9.]+", "-", endpoint.split("://")[-1]).strip("-")
+
+
+def make_backend(settings, boto_session: Any | None = None) -> Backend:
+    """The backend ``settings.backend`` names.
+
+    Args:
+        settings: The run's :class:`~waveshard.runners.settings.ProcessingSettings`.
+        boto_session: boto3 session for SageMaker calls (tests hook requests on it).
+    """
+    from pathlib import Path
+
+    if settings.backend == "local":
+        from waveshard.runners.local_backend import LocalBackend
+
+        image = None
+        if settings.isolation == "image":
+            from kedro.utils import find_kedro_project
+
+            from waveshard.runners.image_jobs import ImageJobs
+
+            project = find_kedro_project(Path.cwd()) or Path.cwd()
+            image = ImageJobs.open(settings.image_root, Path(project))
+        base = Path(settings.local_work_dir or default_work_dir())
+        return LocalBackend(work_dir=base / store_scope(), image=image)
+    from waveshard.runners.sagemaker_backend import SageMakerBackend
+
+    return SageMakerBackend(region=settings.region, boto_session=boto_session)

@@ -1,11 +1,13 @@
 """What a Processing job runs inside its container.
 
 ``python3 -m waveshard.runners.entrypoint ...`` (the project wheel is on
-``PYTHONPATH``): unpack the shipped conf, run the job's nodes in a Kedro session
-of the container environment (which maps the catalog to
-``/opt/ml/processing/{input,output}``), then write the completion marker as the
-last output. On failure, write a short reason to ``/opt/ml/output/message``,
-which SageMaker reports as the job's ExitMessage, and exit non-zero.
+``PYTHONPATH``): unpack the shipped conf, read the job file (nodes, runtime
+parameters, parts layout; from the ``job`` input channel), run the nodes in a
+Kedro session of the container environment (which maps the catalog to
+``/opt/ml/processing/{input,output}``, or to S3 for streamed inputs), then write
+the completion marker as the last output. On failure, write a short reason to
+``/opt/ml/output/message``, which SageMaker reports as the job's ExitMessage, and
+exit non-zero.
 
 Nothing but the outputs leaves a job: Kedro's telemetry plugin (kedro-telemetry,
 a dependency of Kedro itself, so it is in the image) would send usage data from
@@ -42,22 +44,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--package", required=True)
     parser.add_argument("--env", required=True)
     parser.add_argument("--namespace", required=True)
-    parser.add_argument("--nodes", required=True)
     parser.add_argument("--conf-source", required=True)
     parser.add_argument("--processing-root", required=True)
     parser.add_argument("--message-file", required=True)
     parser.add_argument("--marker", required=True)
     parser.add_argument("--fingerprint", required=True)
-    parser.add_argument("--params", default="{}")
+    parser.add_argument("--job-file", required=True)
     return parser.parse_args(argv)
-
-
-def _input_bytes(input_root: Path) -> int:
-    return sum(
-        p.stat().st_size
-        for p in input_root.rglob("*")
-        if p.is_file() and p.relative_to(input_root).parts[0] != "code"
-    )
 
 
 def _unpack_conf(archive: Path, workdir: Path) -> Path:
@@ -83,6 +76,23 @@ def _unpack_conf(archive: Path, workdir: Path) -> Path:
     return workdir / "conf"
 
 
+def _at_root(value, root: str):
+    """``value`` with paths under ``/opt/ml/processing`` moved under ``root``.
+
+    The job file names container paths (a partition's record list); the processing
+    root is elsewhere when the local backend runs the job.
+    """
+    from waveshard.runners.job_spec import PROCESSING_ROOT
+
+    if isinstance(value, dict):
+        return {k: _at_root(v, root) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_at_root(v, root) for v in value]
+    if isinstance(value, str) and value.startswith(PROCESSING_ROOT + "/"):
+        return root + value[len(PROCESSING_ROOT) :]
+    return value
+
+
 #: Fault injection for the failure path's tests (forward it with forward_env).
 FAIL_VARIABLE = "WAVESHARD_FAIL_NAMESPACES"
 
@@ -96,29 +106,38 @@ def run_job(args: argparse.Namespace) -> dict:
     from kedro.runner import SequentialRunner
 
     os.environ.update(TELEMETRY_OFF)  # also when a request was built without them
+    from waveshard.runners.parts import PartsReadingRunner
+
     processing_root = Path(args.processing_root)
+    job = json.loads(Path(args.job_file).read_text())
     workdir = Path(tempfile.mkdtemp(prefix="waveshard-job-"))
     os.environ["WAVESHARD_PACKAGE"] = args.package
     conf_dir = _unpack_conf(Path(args.conf_source), workdir)
     os.chdir(workdir)
     configure_project(args.package)
-    params = {**json.loads(args.params), "processing_root": processing_root.as_posix()}
-    nodes = [n for n in args.nodes.split(",") if n]
+    params = {
+        **_at_root(job["params"], processing_root.as_posix()),
+        "processing_root": processing_root.as_posix(),
+    }
+    runner = PartsReadingRunner(job["parts"]) if job.get("parts") else SequentialRunner()
     started = time.perf_counter()
     with KedroSession.create(
         project_path=workdir, conf_source=str(conf_dir), env=args.env, runtime_params=params
     ) as session:
-        session.run(
-            pipeline_names=sorted(pipelines.keys()), node_names=nodes, runner=SequentialRunner()
-        )
+        session.run(pipeline_names=sorted(pipelines.keys()), node_names=job["nodes"], runner=runner)
     seconds = time.perf_counter() - started
     return {
         "fingerprint": args.fingerprint,
-        "namespace": args.namespace,
-        "nodes": nodes,
+        "namespace": job["namespace"],
+        "partition": job.get("partition"),
+        "nodes": job["nodes"],
         "seconds": round(seconds, 3),
-        "input_bytes": _input_bytes(processing_root / "input"),
+        "input_bytes": job.get("input_bytes", 0),
+        # Whose timings these are: estimates use only rates of the same backend,
+        # instance type and input mode.
+        "backend": os.environ.get("WAVESHARD_BACKEND", ""),
         "instance_type": os.environ.get("WAVESHARD_INSTANCE_TYPE", ""),
+        "input_mode": job.get("input_mode", ""),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 

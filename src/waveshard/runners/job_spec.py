@@ -4,6 +4,10 @@ Both backends consume exactly what :func:`build_request` returns (the
 ``CreateProcessingJob`` request in the API's own PascalCase form): the SageMaker
 backend validates it with sagemaker-core's shapes and sends it, the local
 backend executes it on this machine with ``/opt/ml`` mapped to a job folder.
+
+What a job runs (its nodes, runtime parameters, record list, manifest) travels as
+small files of the ``job`` input channel (:func:`job_files`), not as container
+arguments or environment values, which SageMaker limits to 256 characters each.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from waveshard.runners.entrypoint import TELEMETRY_OFF
+from waveshard.runners.partitions import Partition
 from waveshard.runners.settings import ProcessingSettings
 
 #: Root of everything SageMaker mounts into a Processing container.
@@ -27,6 +32,15 @@ MESSAGE_FILE = f"{OPT_ML}/output/message"
 #: Input channel holding the project's wheel and conf archive.
 CODE_CHANNEL = "code"
 CODE_DIR = f"{INPUT_ROOT}/{CODE_CHANNEL}"
+#: Input channel holding the job's own files: job.json, its record list, its manifest.
+JOB_CHANNEL = "job"
+JOB_DIR = f"{INPUT_ROOT}/{JOB_CHANNEL}"
+JOB_FILE = "job.json"
+ENTRIES_FILE = "entries.txt"
+MANIFEST_FILE = "manifest.json"
+#: Runtime parameter telling the container catalog where streamed inputs are:
+#: ``waveshard_inputs.<channel>.uri`` and (a partition) ``.entries``.
+STREAM_PARAM = "waveshard_inputs"
 ENTRYPOINT_MODULE = "waveshard.runners.entrypoint"
 #: SageMaker's limit on job names, and their pattern.
 MAX_JOB_NAME = 63
@@ -45,17 +59,21 @@ JOB_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
 @dataclass(frozen=True, kw_only=True)
 class JobInput:
-    """One dataset a job reads, and where it lands in the container.
+    """One dataset a job reads, and how it reaches the container.
 
     Attributes:
         dataset: Catalog name in the driver, e.g. ``group_30.raw_records``.
         channel: Input name, the dataset's name inside its namespace.
         uri: S3 prefix (or local folder for the local backend).
+        mode: ``file`` (a ProcessingInput copies it onto the volume before the
+            container starts) or ``stream`` (no ProcessingInput: the container
+            reads ``uri`` itself, with the instance role's credentials).
     """
 
     dataset: str
     channel: str
     uri: str
+    mode: str = "file"
 
     @property
     def local_path(self) -> str:
@@ -70,11 +88,15 @@ class JobSpec:
         namespace: Kedro namespace, e.g. ``group_30``.
         nodes: Names of the nodes the job runs, in the driver's order.
         inputs: Free inputs of those nodes with a storage location.
-        output_uri: Common prefix of every persisted dataset the nodes write.
+        output_uri: Common prefix of every persisted dataset the job writes.
         outputs: Persisted dataset name → path relative to ``output_uri``.
         fingerprint: Hash of code, configuration, inputs and nodes.
-        params: Runtime parameters forwarded to the container's Kedro session.
+        params: Runtime parameters of the container's Kedro session.
         volume_size_gb: Instance volume of this job; ``None`` uses the setting.
+        partition: The part of the (one) input this job reads, when the namespace
+            is split into several; ``None`` for the whole input.
+        parts: For the combine job: dataset → how its parts are laid out (see
+            :func:`waveshard.runners.parts.part_datasets`).
     """
 
     namespace: str
@@ -85,11 +107,23 @@ class JobSpec:
     fingerprint: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     volume_size_gb: int | None = None
+    partition: Partition | None = None
+    parts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def split(self) -> bool:
+        """The job reads one of several partitions of its namespace's input."""
+        return self.partition is not None and self.partition.count > 1
+
+    @property
+    def key(self) -> str:
+        """The job's name in names, markers and tables: ``group_30`` or ``group_30-part-0003``."""
+        return f"{self.namespace}-{self.partition.label}" if self.split else self.namespace
 
     @property
     def marker_name(self) -> str:
         """Completion marker file, written last under the output prefix."""
-        return f"_waveshard_complete_{self.namespace}.json"
+        return f"_waveshard_complete_{self.key}.json"
 
 
 def job_name(prefix: str, namespace: str, fingerprint: str, attempt: int) -> str:
@@ -126,18 +160,14 @@ def job_name(prefix: str, namespace: str, fingerprint: str, attempt: int) -> str
 def entrypoint_arguments(
     spec: JobSpec, *, package: str, container_env: str, conf_archive: str
 ) -> list[str]:
-    """Arguments of :mod:`waveshard.runners.entrypoint` for ``spec``."""
-    import json
-
+    """Arguments of :mod:`waveshard.runners.entrypoint` for ``spec`` (each short)."""
     return [
         "--package",
         package,
         "--env",
         container_env,
         "--namespace",
-        spec.namespace,
-        "--nodes",
-        ",".join(spec.nodes),
+        spec.key,
         "--conf-source",
         f"{CODE_DIR}/{conf_archive}",
         "--processing-root",
@@ -148,9 +178,46 @@ def entrypoint_arguments(
         spec.marker_name,
         "--fingerprint",
         spec.fingerprint,
-        "--params",
-        json.dumps(spec.params, sort_keys=True),
+        "--job-file",
+        f"{JOB_DIR}/{JOB_FILE}",
     ]
+
+
+def job_files(spec: JobSpec, *, input_bytes: int, input_mode: str) -> dict[str, str]:
+    """The files of the job's ``job`` channel, by name.
+
+    * ``job.json``: the nodes, runtime parameters and parts layout the
+      entrypoint runs with, and the planned input size (recorded in the marker);
+    * ``entries.txt`` (a partition): its record list, one first-level name per
+      line, read by the container catalog in stream mode;
+    * ``manifest.json`` (a partition read in file mode): the ManifestFile that
+      stages exactly the partition's keys.
+    """
+    import json
+
+    files = {
+        JOB_FILE: json.dumps(
+            {
+                "namespace": spec.namespace,
+                "partition": spec.partition.label if spec.split else None,
+                "nodes": list(spec.nodes),
+                "params": spec.params,
+                "parts": spec.parts,
+                "input_bytes": input_bytes,
+                "input_mode": input_mode,
+            },
+            indent=2,
+            sort_keys=True,
+        )
+    }
+    if spec.split:
+        files[ENTRIES_FILE] = "".join(f"{entry}\n" for entry in spec.partition.entries)
+        staged = [i for i in spec.inputs if i.mode == "file"]
+        if staged:
+            files[MANIFEST_FILE] = json.dumps(
+                [{"prefix": _prefix(staged[0].uri)}, *spec.partition.keys], indent=0
+            )
+    return files
 
 
 def build_request(
@@ -160,6 +227,7 @@ def build_request(
     name: str,
     package: str,
     code_uri: str,
+    job_uri: str,
     wheel: str,
     conf_archive: str,
     environment: dict[str, str],
@@ -172,6 +240,7 @@ def build_request(
         name: Job name (see :func:`job_name`).
         package: Python package of the Kedro project.
         code_uri: Prefix holding ``wheel`` and ``conf_archive``.
+        job_uri: Prefix holding the job's files (:func:`job_files`).
         wheel: File name of the project wheel.
         conf_archive: File name of the conf archive.
         environment: Extra container environment (forwarded variables).
@@ -181,8 +250,16 @@ def build_request(
     """
     inputs = [
         _s3_input(CODE_CHANNEL, code_uri, CODE_DIR),
-        *(_s3_input(i.channel, i.uri, i.local_path) for i in spec.inputs),
+        _s3_input(JOB_CHANNEL, job_uri, JOB_DIR),
     ]
+    for item in spec.inputs:
+        if item.mode == "stream":
+            continue  # the container reads it from S3 itself
+        if spec.split:
+            manifest = f"{job_uri.rstrip('/')}/{MANIFEST_FILE}"
+            inputs.append(_s3_input(item.channel, manifest, item.local_path, "ManifestFile"))
+        else:
+            inputs.append(_s3_input(item.channel, item.uri, item.local_path))
     cluster: dict[str, Any] = {
         "InstanceCount": settings.instance_count,
         "InstanceType": settings.instance_type,
@@ -233,7 +310,7 @@ def build_request(
         "Environment": env,
         "Tags": [
             {"Key": str(k), "Value": str(v)}
-            for k, v in {**settings.tags, "waveshard:namespace": spec.namespace}.items()
+            for k, v in {**settings.tags, **_job_tags(spec)}.items()
         ],
     }
     network: dict[str, Any] = {}
@@ -249,17 +326,25 @@ def build_request(
     return request
 
 
+def _job_tags(spec: JobSpec) -> dict[str, str]:
+    tags = {"waveshard:namespace": spec.namespace}
+    if spec.split:
+        tags["waveshard:partition"] = f"{spec.partition.index + 1}/{spec.partition.count}"
+    return tags
+
+
 def _prefix(uri: str) -> str:
     return uri.rstrip("/") + "/"
 
 
-def _s3_input(name: str, uri: str, local_path: str) -> dict[str, Any]:
+def _s3_input(name: str, uri: str, local_path: str, data_type: str = "S3Prefix") -> dict[str, Any]:
     return {
         "InputName": name,
         "S3Input": {
-            "S3Uri": _prefix(uri),
+            # A manifest is one object; a prefix ends with "/" (not a sibling's prefix).
+            "S3Uri": uri if data_type == "ManifestFile" else _prefix(uri),
             "LocalPath": local_path,
-            "S3DataType": "S3Prefix",
+            "S3DataType": data_type,
             "S3InputMode": "File",
             # Every instance gets the whole prefix: a header and its .dat files
             # must land on the same machine.

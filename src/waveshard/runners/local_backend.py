@@ -1,10 +1,11 @@
 """Jobs on this machine, from the very requests SageMaker would get.
 
-For each ``CreateProcessingJob`` request: stage every ProcessingInput (S3 prefix
-or local folder) into a job folder standing in for ``/opt/ml``, run the
-request's ContainerEntrypoint + ContainerArguments with its Environment (and
-nothing else of the driver's environment) in a subprocess, and on success
-upload the ProcessingOutputs. The one translation: every ``/opt/ml`` in the
+For each ``CreateProcessingJob`` request: stage every ProcessingInput (S3 prefix,
+ManifestFile or local folder) into a job folder standing in for ``/opt/ml``, run
+the request's ContainerEntrypoint + ContainerArguments with its Environment (and
+of the driver's environment only the basics and its AWS access, which stands in
+for the instance role) in a subprocess, and on success upload the
+ProcessingOutputs. The one translation: every ``/opt/ml`` in the
 arguments and environment becomes the job folder, and ``python``/``python3``
 is this interpreter (the image's locked environment stands in for itself).
 With an image (``isolation=image``, :mod:`waveshard.runners.image_jobs`) there is
@@ -19,7 +20,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +33,21 @@ if TYPE_CHECKING:
 
 #: Variables a container gets from its runtime rather than from the request.
 _BASE_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "SYSTEMROOT")
+#: The driver's AWS access, standing in for the instance role a SageMaker job reads
+#: S3 with (streamed inputs); never part of the request.
+_ROLE_ENV = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_EC2_METADATA_DISABLED",
+)
 
 
 class LocalBackend:
@@ -132,7 +147,11 @@ class LocalBackend:
         try:
             for item in request.get("ProcessingInputs", []):
                 s3 = item["S3Input"]
-                storage.download_prefix(s3["S3Uri"], Path(self._remap(s3["LocalPath"], job_dir)))
+                local = Path(self._remap(s3["LocalPath"], job_dir))
+                if s3.get("S3DataType") == "ManifestFile":
+                    storage.download_manifest(s3["S3Uri"], local)
+                else:
+                    storage.download_prefix(s3["S3Uri"], local)
             for item in request.get("ProcessingOutputConfig", {}).get("Outputs", []):
                 Path(self._remap(item["S3Output"]["LocalPath"], job_dir)).mkdir(
                     parents=True, exist_ok=True
@@ -140,13 +159,15 @@ class LocalBackend:
             app = request["AppSpecification"]
             if self.image is not None:
                 # The machine's tools that set up the namespace need PATH; the job
-                # itself gets exactly the image's and the request's environment.
+                # itself gets exactly the image's and the request's environment, and
+                # the credentials that stand in for the instance role.
                 env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")}
+                role = {k: os.environ[k] for k in _ROLE_ENV if k in os.environ}
                 command = self.image.command(
                     job_dir,
                     app.get("ContainerEntrypoint", []),
                     app.get("ContainerArguments", []),
-                    request.get("Environment", {}),
+                    {**role, **request.get("Environment", {})},
                 )
             else:
                 command = [
@@ -158,7 +179,7 @@ class LocalBackend:
                 ]
                 if command and command[0] in ("python", "python3"):
                     command[0] = self.python
-                env = {k: os.environ[k] for k in _BASE_ENV if k in os.environ}
+                env = {k: os.environ[k] for k in (*_BASE_ENV, *_ROLE_ENV) if k in os.environ}
                 env.update(
                     {k: self._remap(v, job_dir) for k, v in request.get("Environment", {}).items()}
                 )
@@ -240,11 +261,3 @@ def _now() -> datetime:
 
 def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
-
-
-def elapsed(state: JobState, default_end: float | None = None) -> float:
-    """Seconds between start and end (or now) of a job."""
-    if state.started is None:
-        return 0.0
-    end = state.ended.timestamp() if state.ended else (default_end or time.time())
-    return max(0.0, end - state.started.timestamp())

@@ -1,10 +1,10 @@
 """Fingerprints and completion markers: resume, never redo.
 
 A job's fingerprint hashes everything that decides its outputs: the shipped
-code and configuration, the image, the nodes, the input locations and the
-runtime parameters. The container writes the fingerprint into a completion
-marker under the output prefix as its very last output; the driver skips a
-namespace whose marker carries the fingerprint it would submit.
+code and configuration, the image, the nodes, the input locations (and a
+partition's record list) and the runtime parameters. The container writes the
+fingerprint into a completion marker under the output prefix as its very last
+output; the driver skips a job whose marker carries the fingerprint it would submit.
 """
 
 from __future__ import annotations
@@ -27,10 +27,20 @@ def fingerprint(
     inputs: dict[str, str],
     params: dict[str, Any],
     environment: dict[str, str],
+    entries: list[str] | None = None,
+    isolation: str = "none",
 ) -> str:
-    """Hex SHA-256 over every input of a job that can change its outputs."""
+    """Hex SHA-256 over every input of a job that can change its outputs.
+
+    Args:
+        entries: The record list of a job that reads one partition of its input.
+        isolation: Where a local job ran (``image``: inside the job image); a job run
+            one way does not stand in for the other, whose point is to prove the image.
+    """
     payload = {
         "v": MARKER_VERSION,
+        "entries": entries,
+        "isolation": isolation,
         "code_and_conf": artefacts_digest,
         "image": image_uri or "",
         "namespace": namespace,

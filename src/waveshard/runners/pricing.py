@@ -14,26 +14,55 @@ class Rate:
     source: str
 
 
-def measured_rates(markers: list[dict[str, Any]]) -> dict[str, Rate]:
-    """Throughput per instance type from earlier jobs' completion markers.
+def measured_rates(markers: list[dict[str, Any]]) -> dict[tuple[str, str, str], Rate]:
+    """Throughput per (backend, instance type, input mode) from earlier jobs' markers.
 
-    Each marker records the bytes its job read and the seconds its Kedro run
-    took; the rate of an instance type is their ratio over all markers.
+    Each marker records the backend, instance type and input mode its job ran
+    with, the bytes it read and the seconds its Kedro run took; a rate is their
+    ratio over all markers of the same three. A laptop's timings under the local
+    backend never stand for a SageMaker instance's, so markers without a backend
+    (written before markers recorded it) count for none; those without an input
+    mode were staged (``file``), the only mode there was.
     """
-    totals: dict[str, list[float]] = {}
+    totals: dict[tuple[str, str, str], list[float]] = {}
     for marker in markers:
         seconds = float(marker.get("seconds") or 0)
         size = float(marker.get("input_bytes") or 0)
-        kind = marker.get("instance_type")
-        if kind and seconds > 0 and size > 0:
-            acc = totals.setdefault(kind, [0.0, 0.0, 0])
+        key = (
+            marker.get("backend") or "",
+            marker.get("instance_type") or "",
+            marker.get("input_mode") or "file",
+        )
+        if all(key) and seconds > 0 and size > 0:
+            acc = totals.setdefault(key, [0.0, 0.0, 0])
             acc[0] += size
             acc[1] += seconds
             acc[2] += 1
     return {
-        kind: Rate(size / seconds, f"measured over {int(n)} job(s)")
-        for kind, (size, seconds, n) in totals.items()
+        key: Rate(
+            size / seconds, f"measured over {int(n)} {key[0]} job(s) on {key[1]}, {key[2]} mode"
+        )
+        for key, (size, seconds, n) in totals.items()
     }
+
+
+def measured_rate(
+    rates: dict[tuple[str, str, str], Rate], settings, mode: str
+) -> tuple[Rate | None, str]:
+    """The rate earlier jobs of this run's backend, instance type and input mode measured.
+
+    Returns:
+        The rate, or ``None`` with the reason (and which other rates were not used).
+    """
+    measured = rates.get((settings.backend, settings.instance_type, mode))
+    if measured:
+        return measured, ""
+    others = sorted(f"{b} on {t}, {m} mode" for b, t, m in rates)
+    return None, (
+        f"no completed {settings.backend} job on {settings.instance_type} in {mode} mode "
+        "has measured one yet"
+        + (f" (not used, other backend/instance/mode: {'; '.join(others)})" if others else "")
+    )
 
 
 def hourly_price(prices: dict[str, float], instance_type: str) -> float | None:

@@ -46,14 +46,15 @@ def list_prefix(uri: str) -> Listing:
     """Count files and bytes below ``uri`` (one paginated listing on S3)."""
     files = size = 0
     entries: set[str] = set()
-    for rel, nbytes in _walk(uri):
+    for rel, nbytes in walk(uri):
         files += 1
         size += nbytes
         entries.add(rel.split("/", 1)[0])
     return Listing(files, size, len(entries))
 
 
-def _walk(uri: str):
+def walk(uri: str):
+    """Every file below ``uri``: its key relative to ``uri``, and its size."""
     if is_s3(uri):
         bucket, key = _split(uri)
         prefix = key.rstrip("/") + "/" if key else ""
@@ -81,6 +82,40 @@ def read_text(uri: str) -> str | None:
             return None
     path = local_path(uri)
     return path.read_text() if path.is_file() else None
+
+
+def put_text(text: str, uri: str) -> None:
+    """Write a small text file (UTF-8)."""
+    if is_s3(uri):
+        bucket, key = _split(uri)
+        _client().put_object(Bucket=bucket, Key=key, Body=text.encode())
+        return
+    target = local_path(uri)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+
+
+def download_manifest(uri: str, target: Path) -> int:
+    """Copy the files a SageMaker ManifestFile lists into ``target``, as File mode does.
+
+    The manifest is a JSON list: ``{"prefix": <prefix>}`` then keys relative to it;
+    each lands at ``target/<key>``.
+    """
+    import json
+
+    entries = json.loads(read_text(uri) or "[]")
+    prefix = entries[0]["prefix"]
+    target.mkdir(parents=True, exist_ok=True)
+    for rel in entries[1:]:
+        dest = target / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        source = join(prefix, rel)
+        if is_s3(source):
+            bucket, key = _split(source)
+            _client().download_file(bucket, key, str(dest))
+        else:
+            shutil.copyfile(local_path(source), dest)
+    return len(entries) - 1
 
 
 def put_file(source: Path, uri: str) -> None:
@@ -118,7 +153,7 @@ def download_prefix(uri: str, target: Path) -> int:
     """Copy every file below ``uri`` into ``target`` (keys relative to the prefix)."""
     target.mkdir(parents=True, exist_ok=True)
     count = 0
-    for rel, _ in _walk(uri):
+    for rel, _ in walk(uri):
         dest = target / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         if is_s3(uri):

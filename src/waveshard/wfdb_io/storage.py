@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,14 +51,21 @@ class GroupFolder:
 
     @classmethod
     def scan(
-        cls, group: str, url: str, storage_options: dict[str, Any] | None = None
+        cls,
+        group: str,
+        url: str,
+        storage_options: dict[str, Any] | None = None,
+        records: Sequence[str] | None = None,
     ) -> GroupFolder:
-        """List a group folder.
+        """List a group folder, or only some of its records.
 
         Args:
             group: Patient-group id.
             url: Local path or fsspec URL of the folder (``s3://bucket/prefix/30``).
             storage_options: Options for the fsspec filesystem (credentials, endpoint).
+            records: First-level names to list (record folders, or files directly
+                in the group folder); ``None`` lists everything. Each is listed on
+                its own, concurrently on object stores.
 
         Returns:
             The folder with its file sizes; ``exists`` is False if it is absent.
@@ -65,7 +74,16 @@ class GroupFolder:
         root = root.rstrip("/")
         if not fs.exists(root):
             return cls(group, root, fs, {}, exists=False)
-        found = fs.find(root, withdirs=True, detail=True)
+        if records is None:
+            found = fs.find(root, withdirs=True, detail=True)
+        else:
+            paths = [posixpath.join(root, name) for name in records]
+            workers = 1 if isinstance(fs, LocalFileSystem) else 16
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                found = {}
+                listings = pool.map(lambda path: fs.find(path, withdirs=True, detail=True), paths)
+                for listed in listings:
+                    found.update(listed)
         prefix = root + "/"
         folder = cls(group, root, fs)
         for path, info in found.items():

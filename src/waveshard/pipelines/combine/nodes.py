@@ -10,6 +10,7 @@ import pandas as pd
 from waveshard.contract import (
     EXTRACTION_ERRORS,
     RECORD_FEATURES,
+    RECORD_KEYS,
     SEGMENT_FEATURES,
     SIGNAL_STATS,
 )
@@ -17,19 +18,33 @@ from waveshard.contract import (
 logger = logging.getLogger(__name__)
 
 
+#: Row order of the combined tables (a stable sort by these columns): it does not depend
+#: on the order the groups ran in, nor on how a group was split into jobs that each
+#: wrote a part (every row of one record comes from one part, in the group's order).
+SEGMENT_ORDER = ["group", "record", "segment", "channel"]
+ERROR_ORDER = ["group", "record", "segment"]
+
+
 def combine_segment_features(*parts: pd.DataFrame) -> pd.DataFrame:
-    """Concatenate the groups' segment features."""
-    return SEGMENT_FEATURES.concat(parts)
+    """Concatenate the groups' segment features (or their parts), in record order."""
+    return _ordered(SEGMENT_FEATURES.concat(parts), SEGMENT_ORDER)
 
 
 def combine_record_features(*parts: pd.DataFrame) -> pd.DataFrame:
-    """Concatenate the groups' record features."""
-    return RECORD_FEATURES.concat(parts)
+    """Concatenate the groups' record features (or their parts), in record order."""
+    return _ordered(RECORD_FEATURES.concat(parts), list(RECORD_KEYS))
 
 
 def combine_errors(*parts: pd.DataFrame) -> pd.DataFrame:
-    """Concatenate the groups' error tables."""
-    return EXTRACTION_ERRORS.concat(parts)
+    """Concatenate the groups' error tables (or their parts), in record order.
+
+    Within a segment the group's own order stays: discovery problems first.
+    """
+    return _ordered(EXTRACTION_ERRORS.concat(parts), ERROR_ORDER)
+
+
+def _ordered(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    return table.sort_values(keys, kind="stable", na_position="last").reset_index(drop=True)
 
 
 def csv_copy(table: pd.DataFrame) -> pd.DataFrame:
