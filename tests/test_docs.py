@@ -46,6 +46,9 @@ NOT_RUN = {
     r"^uv run python -m waveshard\.runners\.rootfs (build|path|prune)\b": "the job image: "
     ".ci/run builds it before the suite (minutes, as root), tests/runners/test_image_build.py "
     "and tests/runners/test_image_jobs.py test it",
+    r"^uv run waveshard make-listing --out mimic3wdb-listing\.csv$": "writes the whole "
+    "archive's listing (4.1 million rows); tests/datatools/test_listing.py runs the command "
+    "on a fraction of it (--scale)",
     r"^([A-Z_]+=(\$\([^)]*\)|\S+)\s*)+$": "only sets shell variables for the commands after it",
 }
 

@@ -21,7 +21,6 @@
 
 from __future__ import annotations
 
-import difflib
 import logging
 import posixpath
 from pathlib import Path
@@ -40,6 +39,7 @@ from waveshard.datatools.s3check import (
     s3_filesystem,
 )
 from waveshard.pipelines.namespaces import group_of
+from waveshard.session import unknown_namespaces_error
 from waveshard.uris import is_s3, normalize
 
 logger = logging.getLogger(__name__)
@@ -201,20 +201,9 @@ def check_requested_namespaces() -> None:
         if name in pipelines:
             available.update(n.namespace for n in pipelines[name].nodes if n.namespace)
     tops = sorted({a.split(".")[0] for a in available})
-    unknown = [
-        ns for ns in requested if not any(a == ns or a.startswith(ns + ".") for a in available)
-    ]
-    if not unknown or not tops:
-        return
-    hints = []
-    for ns in unknown:
-        close = [t for t in tops if t.endswith("_" + ns)] or difflib.get_close_matches(ns, tops, 1)
-        hints.append(f"{ns} (did you mean {close[0]}?)" if close else ns)
-    shown = ", ".join(tops) if len(tops) <= 12 else f"{', '.join(tops[:12])}, ..."
-    raise click.ClickException(
-        f"--namespaces {', '.join(hints)}: no such namespace in this run's pipelines; "
-        f"they are {shown}."
-    )
+    error = unknown_namespaces_error(requested, tops) if tops else None
+    if error is not None:
+        raise error
 
 
 def _raw_datasets(pipeline: Any, catalog: Any) -> list[Any]:
