@@ -19,12 +19,11 @@ from waveshard.features.clinical.abp import (
     detect_pulse_onsets,
 )
 from waveshard.features.clinical.ecg import detect_r_peaks
+from waveshard.features.clinical.pieces import Channel, Piece
 from waveshard.features.clinical.ppg import detect_pleth_peaks
 from waveshard.features.clinical.resp import detect_breaths
 from waveshard.features.clinical.settings import ClinicalSettings, normalize_numeric_name
 from waveshard.features.clinical.windows import (
-    Channel,
-    Piece,
     RecordWindows,
     empty_window_table,
     window_columns,

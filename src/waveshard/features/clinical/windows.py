@@ -17,8 +17,7 @@ beat of one segment to the first of the next is not counted).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -28,6 +27,7 @@ from waveshard.features.clinical.abp import abp_beats, pulse_onsets_in_spans
 from waveshard.features.clinical.ecg import r_peaks_in_spans
 from waveshard.features.clinical.grouping import Groups
 from waveshard.features.clinical.hrv import trailing_hrv
+from waveshard.features.clinical.pieces import Channel, Piece, PieceColumns
 from waveshard.features.clinical.ppg import pleth_peaks_in_spans
 from waveshard.features.clinical.quality import QUALITY_COUNTS, window_quality_counts
 from waveshard.features.clinical.resp import breaths_in_spans
@@ -48,68 +48,6 @@ def window_columns(settings: ClinicalSettings) -> dict[str, str]:
     return dict(window_features_table(settings.monitor_numerics, keys=False).dtypes)
 
 
-@dataclass(frozen=True)
-class Channel:
-    """One signal of a piece.
-
-    Attributes:
-        name: Signal name as the header writes it (``II``, ``ABP``, ``HR``).
-        values: Physical values as float64, NaN where the sample is invalid.
-        fs: Sampling frequency in Hz (several rates may share a piece).
-        units: Physical units as the header writes them.
-        adc_range: Physical values of the lowest and highest valid digital
-            value (for the clipping test), or None when unknown.
-    """
-
-    name: str
-    values: np.ndarray
-    fs: float
-    units: str = ""
-    adc_range: tuple[float, float] | None = None
-
-
-@dataclass(frozen=True)
-class Piece:
-    """Channels that start together, ``offset_s`` seconds after the record's start.
-
-    Attributes:
-        offset_s: Where the piece's first sample lies on the record's timeline.
-        channels: Its signals.
-        numerics: True when the channels are the monitor's numerics.
-    """
-
-    offset_s: float
-    channels: Sequence[Channel]
-    numerics: bool = False
-
-
-class _Columns:
-    """Arrays appended piece by piece, concatenated when read.
-
-    Additions are staged until :meth:`commit`, so a piece whose analysis fails
-    half-way leaves nothing behind.
-    """
-
-    def __init__(self) -> None:
-        self._parts: dict[str, list[np.ndarray]] = defaultdict(list)
-        self._staged: list[tuple[str, np.ndarray]] = []
-
-    def add(self, **arrays: np.ndarray) -> None:
-        self._staged.extend((name, np.asarray(values)) for name, values in arrays.items())
-
-    def commit(self) -> None:
-        for name, values in self._staged:
-            self._parts[name].append(values)
-        self._staged.clear()
-
-    def discard(self) -> None:
-        self._staged.clear()
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        parts = self._parts.get(name)
-        return np.concatenate(parts) if parts else np.zeros(0)
-
-
 class RecordWindows:
     """Accumulates one record's pieces and produces its window table.
 
@@ -126,15 +64,15 @@ class RecordWindows:
     ) -> None:
         self.settings = settings or ClinicalSettings()
         self.start_time = None if start_time is None else np.datetime64(start_time, "ms")
-        self._quality = {kind: _Columns() for kind in SIGNAL_KINDS}
-        self._leads = _Columns()
-        self._ecg = _Columns()
-        self._rr = _Columns()
-        self._rr_diff = _Columns()
-        self._abp = _Columns()
-        self._pleth = _Columns()
-        self._resp = _Columns()
-        self._numerics = _Columns()
+        self._quality = {kind: PieceColumns() for kind in SIGNAL_KINDS}
+        self._leads = PieceColumns()
+        self._ecg = PieceColumns()
+        self._rr = PieceColumns()
+        self._rr_diff = PieceColumns()
+        self._abp = PieceColumns()
+        self._pleth = PieceColumns()
+        self._resp = PieceColumns()
+        self._numerics = PieceColumns()
 
     # -- placing samples on the window grid ---------------------------------
 
@@ -156,7 +94,7 @@ class RecordWindows:
 
     # -- one piece ------------------------------------------------------------
 
-    def _stores(self) -> list[_Columns]:
+    def _stores(self) -> list[PieceColumns]:
         return [*self._quality.values(), self._leads, self._ecg, self._rr, self._rr_diff,
                 self._abp, self._pleth, self._resp, self._numerics]  # fmt: skip
 
