@@ -11,24 +11,29 @@ from __future__ import annotations
 from kedro.pipeline import Pipeline
 
 from waveshard import config
-from waveshard.pipelines import combine, profile, reporting
+from waveshard.pipelines import clinical, combine, profile, reporting
 
 
 def register_pipelines() -> dict[str, Pipeline]:
     """Register the project's pipelines.
 
     Returns:
-        ``profile`` (every group namespace), ``combine``, ``reporting`` (figures
-        and the run report, from combine's outputs) and ``__default__`` (all three).
+        ``profile`` (every group namespace), ``clinical`` (every group namespace,
+        then ``window_features``), ``combine`` (both products' combine steps),
+        ``reporting`` (figures and the run report, from combine's outputs) and
+        ``__default__`` (everything).
     """
     groups = config.groups()
     config.registered(groups)
     per_group = profile.create_pipeline(groups)
     merge = combine.create_pipeline(groups)
+    windows = clinical.create_pipeline(groups)
+    windows_merge = clinical.create_combine_pipeline(groups)
     report = reporting.create_pipeline()
     return {
-        "__default__": per_group + merge + report,
+        "__default__": per_group + merge + windows + windows_merge + report,
         "profile": per_group,
-        "combine": merge,
+        "clinical": windows + windows_merge,
+        "combine": merge + windows_merge,
         "reporting": report,
     }

@@ -28,7 +28,8 @@ def test_registry_has_one_namespace_per_configured_group(monkeypatch) -> None:
     assert namespaces == {f"group_{g}" for g in DEFAULT_GROUPS}
     assert {n.namespace for n in pipelines["combine"].nodes} == {None}
     assert {n.namespace for n in pipelines["reporting"].nodes} == {None}
-    assert len(pipelines["__default__"].nodes) == 5 * len(DEFAULT_GROUPS) + 7 + 4
+    # profile (5 per group, 7 to combine), clinical (3 per group, 4 to combine), reporting (4)
+    assert len(pipelines["__default__"].nodes) == (5 + 3) * len(DEFAULT_GROUPS) + 7 + 4 + 4
     # parameters are shared, not namespaced
     params = {i for i in pipelines["profile"].inputs() if i.startswith("params:")}
     assert params == {

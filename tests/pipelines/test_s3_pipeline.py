@@ -93,7 +93,9 @@ def test_every_output_equals_the_local_run(runs: dict, moto_s3: MotoS3) -> None:
     remote_files = {k[len(OUT_PREFIX) + 1 :] for k in remote_keys}
     assert remote_files == set(local_files)
     assert "04_feature/segment_features.parquet" in remote_files
-    assert len(remote_files) == 10 * 5 + 7 + 4  # + 3 figures and the run report
+    # Per group: the profile's 5 files and the clinical pipeline's 3; then 7 + 4 combined,
+    # 3 figures and the run report.
+    assert len(remote_files) == 10 * (5 + 3) + 7 + 4 + 4
 
     identical = 0
     for rel, path in local_files.items():
@@ -106,7 +108,7 @@ def test_every_output_equals_the_local_run(runs: dict, moto_s3: MotoS3) -> None:
         elif rel.endswith("run_report.html"):
             # The page states the run's speed (lines with MB/s or seconds); the rest is equal.
             assert _without_speed(remote) == _without_speed(local), rel
-        elif "extraction_errors" in rel:
+        elif "extraction_errors" in rel or "clinical_errors" in rel:
             read = pd.read_parquet if rel.endswith(".parquet") else pd.read_csv
             left, right = read(io.BytesIO(remote)), read(io.BytesIO(local))
             # The error rows name the file where it lives (bucket path vs local path).
@@ -117,8 +119,8 @@ def test_every_output_equals_the_local_run(runs: dict, moto_s3: MotoS3) -> None:
             assert remote == local, f"{rel} differs between S3 and local"
             identical += 1
     # index/features parquet per group; 04_feature's 2 parquet, signal_stats parquet and
-    # csv; the 3 figures
-    assert identical == 10 * 3 + 4 + 3
+    # csv; window_features per group and combined; the 3 figures
+    assert identical == 10 * 3 + 4 + 10 + 1 + 3
     errors = pd.read_csv(local_out / "08_reporting/extraction_errors.csv")
     assert len(errors) > 0, "the real records should give error rows to compare"
 
