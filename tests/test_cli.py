@@ -27,9 +27,9 @@ def test_kedro_run_on_the_bundled_sample_is_clean(tmp_path: Path) -> None:
     assert "All groups: 20 records, 78 segments ok, 0 failed, 0 problems" in lines[-2]
     assert lines[-1].endswith(
         f"Results under {tmp_path}: 04_feature/ (segment_features, "
-        "record_features) and 08_reporting/ (signal_stats, "
-        "extraction_errors, run_summary); README, 'Using the results', "
-        "shows how to load them."
+        "record_features, window_features) and 08_reporting/ (signal_stats, "
+        "extraction_errors, run_summary, clinical_errors, clinical_summary); README, "
+        "'Using the results', shows how to load them."
     )
     segments = pd.read_parquet(tmp_path / "04_feature" / "segment_features.parquet")
     # a rerun overwrites cleanly

@@ -48,6 +48,9 @@ NOT_RUN = {
     r"^uv run python -m waveshard\.runners\.rootfs (build|path|prune)\b": "the job image: "
     ".ci/run builds it before the suite (minutes, as root), tests/runners/test_image_build.py "
     "and tests/runners/test_image_jobs.py test it",
+    r"^uv run waveshard make-listing --out mimic3wdb-listing\.csv$": "writes the whole "
+    "archive's listing (4.1 million rows); tests/datatools/test_listing.py runs the command "
+    "on a fraction of it (--scale)",
     r"^([A-Z_]+=(\$\([^)]*\)|\S+)\s*)+$": "only sets shell variables for the commands after it",
 }
 
@@ -124,6 +127,13 @@ RUN: dict[str, dict[str, Run]] = {
         ),
         'uv run kedro run --params "groups=30 31"': Run(
             expect=("All groups: 4 records", "Results under data:")
+        ),
+        "uv run kedro run --pipelines clinical": Run(
+            expect=(
+                "All groups (clinical): 20 records",
+                "Results under data: 04_feature/ (window_features) and 08_reporting/ "
+                "(clinical_errors, clinical_summary)",
+            )
         ),
         "KEDRO_LOGGING_CONFIG=conf/logging_verbose.yml uv run kedro run": Run(
             expect=(SAMPLE_DONE, "kedro.runner", "Running node: combine_segment_features")

@@ -22,7 +22,7 @@ ALLOWED = {
     "pipelines": {"contract", "isolation", "wfdb_io", "features", "extraction"},
     "datatools": {"contract", "uris", "config", "wfdb_io"},
     "runners": {"contract", "uris", "config"},
-    "hooks": {"contract", "uris", "config", "datatools", "datasets", "pipelines"},
+    "hooks": {"contract", "uris", "config", "datatools", "datasets", "pipelines", "session"},
     "session": {"pipelines"},
     "pipeline_registry": {"config", "pipelines"},
     "settings": {"config", "hooks", "session"},

@@ -36,7 +36,7 @@ def test_unknown_namespace_names_the_valid_ones(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
     errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
     assert errors == [
-        "Error: --namespaces 30: no such namespace; valid names: "
+        "Error: --namespaces 30 (did you mean group_30?): no such namespace; valid names: "
         + ", ".join(VALID)
         + '. To run some groups end to end instead, use --params "groups=30".'
     ]
@@ -47,5 +47,7 @@ def test_unknown_namespaces_error_only_for_names_that_match_nothing() -> None:
     assert unknown_namespaces_error(["group_30", "group_31.x"], VALID) is None
     error = unknown_namespaces_error(["group_30", "31", "group_77"], VALID)
     assert error is not None
-    assert error.message.startswith("--namespaces 31,group_77: no such namespace")
+    assert error.message.startswith(
+        "--namespaces 31 (did you mean group_31?), group_77 (did you mean group_37?): no such"
+    )
     assert error.message.endswith('use --params "groups=31 77".')

@@ -190,6 +190,64 @@ SIGNAL_STATS = Table(
 )
 
 
+#: Columns of ``window_features`` after ``group`` and ``record`` and before the
+#: monitor numerics (see README, "Clinical features").
+WINDOW_COLUMNS: dict[str, str] = {
+    "window_start": "datetime64[ms]",
+    "window_offset_s": "float64",
+    "window_s": "float64",
+    "ecg_lead": _STRING,
+    "n_beats": "int64",
+    "hr_median_bpm": "float64",
+    "hr_mean_bpm": "float64",
+    "rr_mean_ms": "float64",
+    "sdnn_ms": "float64",
+    "rmssd_ms": "float64",
+    "pnn50_pct": "float64",
+    "hrv_n_nn": "int64",
+    "abp_n_beats": "int64",
+    "abp_rejected_fraction": "float64",
+    "sbp_mmhg": "float64",
+    "dbp_mmhg": "float64",
+    "map_mmhg": "float64",
+    "pp_mmhg": "float64",
+    "abp_pulse_bpm": "float64",
+    "map_below_65_s": "float64",
+    "pleth_n_pulses": "int64",
+    "pleth_pulse_bpm": "float64",
+    "resp_n_breaths": "int64",
+    "resp_rate_bpm": "float64",
+}
+#: Signals with per-window quality columns ``<signal>_<measure>_fraction``.
+QUALITY_SIGNALS = ("ecg", "abp", "pleth", "resp")
+QUALITY_MEASURES = ("valid", "flat", "clipped", "out_of_range")
+#: The monitor numerics reported by default, as ``monitor_<name>`` columns.
+DEFAULT_MONITOR_NUMERICS = (
+    "hr", "pulse", "resp", "spo2",
+    "abpsys", "abpdias", "abpmean",
+    "nbpsys", "nbpdias", "nbpmean",
+)  # fmt: skip
+
+
+def window_features_table(
+    monitor_numerics: Iterable[str] = DEFAULT_MONITOR_NUMERICS, *, keys: bool = True
+) -> Table:
+    """The ``window_features`` schema for a list of monitor numerics.
+
+    Args:
+        monitor_numerics: Normalized numeric names (``hr``, ``abpsys`` ...), one
+            ``monitor_<name>`` column each, in this order.
+        keys: Whether ``group`` and ``record`` lead (False: one record's table).
+    """
+    dtypes: dict[str, str] = {"group": _STRING, "record": _STRING} if keys else {}
+    dtypes.update(WINDOW_COLUMNS)
+    dtypes.update({f"monitor_{name}": "float64" for name in monitor_numerics})
+    for signal in QUALITY_SIGNALS:
+        for measure in QUALITY_MEASURES:
+            dtypes[f"{signal}_{measure}_fraction"] = "float64"
+    return Table("window_features", dtypes)
+
+
 def bounded(text: str, limit: int = MESSAGE_LIMIT) -> str:
     """``text`` made printable (other characters escaped) and cut to ``limit`` characters.
 

@@ -21,7 +21,6 @@
 
 from __future__ import annotations
 
-import difflib
 import logging
 import posixpath
 from pathlib import Path
@@ -40,6 +39,7 @@ from waveshard.datatools.s3check import (
     s3_filesystem,
 )
 from waveshard.pipelines.namespaces import group_of
+from waveshard.session import unknown_namespaces_error
 from waveshard.uris import is_s3, normalize
 
 logger = logging.getLogger(__name__)
@@ -201,20 +201,9 @@ def check_requested_namespaces() -> None:
         if name in pipelines:
             available.update(n.namespace for n in pipelines[name].nodes if n.namespace)
     tops = sorted({a.split(".")[0] for a in available})
-    unknown = [
-        ns for ns in requested if not any(a == ns or a.startswith(ns + ".") for a in available)
-    ]
-    if not unknown or not tops:
-        return
-    hints = []
-    for ns in unknown:
-        close = [t for t in tops if t.endswith("_" + ns)] or difflib.get_close_matches(ns, tops, 1)
-        hints.append(f"{ns} (did you mean {close[0]}?)" if close else ns)
-    shown = ", ".join(tops) if len(tops) <= 12 else f"{', '.join(tops[:12])}, ..."
-    raise click.ClickException(
-        f"--namespaces {', '.join(hints)}: no such namespace in this run's pipelines; "
-        f"they are {shown}."
-    )
+    error = unknown_namespaces_error(requested, tops) if tops else None
+    if error is not None:
+        raise error
 
 
 def _raw_datasets(pipeline: Any, catalog: Any) -> list[Any]:
@@ -269,11 +258,15 @@ class RunScopeHooks:
         combined = [n for n in nodes if not n.namespace]
         output = _param(catalog, "output_root") or "output_root"
         if combined:
+            written = {name for node in combined for name in node.outputs}
+            features = [name for name in _FEATURE_TABLES if name in written]
+            reports = [name for name in _REPORT_TABLES if name in written]
             logger.info(
-                "Results under %s: 04_feature/ (segment_features, record_features) and "
-                "08_reporting/ (signal_stats, extraction_errors, run_summary); README, "
+                "Results under %s: 04_feature/ (%s) and 08_reporting/ (%s); README, "
                 "'Using the results', shows how to load them.",
                 output,
+                ", ".join(features),
+                ", ".join(reports),
             )
             return
         selection = _selection(run_params)
@@ -291,6 +284,13 @@ class RunScopeHooks:
             groups,
             selection.split(" ", 1)[0],
         )
+
+
+#: The combined outputs the end-of-run line names, in the order it names them.
+_FEATURE_TABLES = ("segment_features", "record_features", "window_features")
+_REPORT_TABLES = (
+    "signal_stats", "extraction_errors", "run_summary", "clinical_errors", "clinical_summary",
+)  # fmt: skip
 
 
 def _selection(run_params: dict[str, Any]) -> str | None:

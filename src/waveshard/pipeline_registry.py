@@ -11,18 +11,26 @@ from __future__ import annotations
 from kedro.pipeline import Pipeline
 
 from waveshard import config
-from waveshard.pipelines import combine, profile
+from waveshard.pipelines import clinical, combine, profile
 
 
 def register_pipelines() -> dict[str, Pipeline]:
     """Register the project's pipelines.
 
     Returns:
-        ``profile`` (every group namespace), ``combine`` and ``__default__``
-        (both).
+        ``profile`` (every group namespace), ``clinical`` (every group namespace,
+        then ``window_features``), ``combine`` (both products' combine steps) and
+        ``__default__`` (everything).
     """
     groups = config.groups()
     config.registered(groups)
     per_group = profile.create_pipeline(groups)
     merge = combine.create_pipeline(groups)
-    return {"__default__": per_group + merge, "profile": per_group, "combine": merge}
+    windows = clinical.create_pipeline(groups)
+    windows_merge = clinical.create_combine_pipeline(groups)
+    return {
+        "__default__": per_group + merge + windows + windows_merge,
+        "profile": per_group,
+        "clinical": windows + windows_merge,
+        "combine": merge + windows_merge,
+    }

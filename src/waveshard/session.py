@@ -8,6 +8,7 @@ error names the valid namespaces and the way to run some groups end to end.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from typing import Any
 
@@ -49,7 +50,10 @@ def _top_namespaces(pipeline_names: Iterable[str] | None) -> list[str]:
 
 
 def unknown_namespaces_error(requested: list[str], valid: list[str]) -> NamespaceError | None:
-    """The error for ``--namespaces`` entries matching no namespace; ``None`` if all match."""
+    """The error for ``--namespaces`` entries matching no namespace; ``None`` if all match.
+
+    Each unknown entry carries the namespace probably meant (``30`` → ``group_30``).
+    """
 
     def known(name: str) -> bool:
         return any(v == name or v.startswith(f"{name}.") or name.startswith(f"{v}.") for v in valid)
@@ -57,9 +61,16 @@ def unknown_namespaces_error(requested: list[str], valid: list[str]) -> Namespac
     unknown = [n for n in requested if not known(n)]
     if not unknown:
         return None
+    hints = []
+    for name in unknown:
+        close = [v for v in valid if v.endswith(f"_{name}")] or difflib.get_close_matches(
+            name, valid, n=1
+        )
+        hints.append(f"{name} (did you mean {close[0]}?)" if close else name)
     groups = [g for g in (group_of(n) or n for n in unknown) if g]
+    shown = ", ".join(valid[:12]) + (", ..." if len(valid) > 12 else "")
     return NamespaceError(
-        f"--namespaces {','.join(unknown)}: no such namespace; valid names: "
-        f"{', '.join(valid) or '(none: the pipeline has no namespaces)'}. "
+        f"--namespaces {', '.join(hints)}: no such namespace; valid names: "
+        f"{shown or '(none: the pipeline has no namespaces)'}. "
         f'To run some groups end to end instead, use --params "groups={" ".join(groups)}".'
     )

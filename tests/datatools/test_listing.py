@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from tests.support import cli
 from waveshard.datatools.listing import ARCHIVE_BYTES, ARCHIVE_RECORDS, write_listing
 
 
@@ -29,3 +30,12 @@ def test_a_synthetic_listing_has_the_archives_shape_and_is_reproducible(tmp_path
     again = tmp_path / "again.csv"
     write_listing(again, scale=0.002, seed=7)
     assert again.read_bytes() == path.read_bytes()
+
+
+def test_make_listing_writes_the_listing_it_reports(tmp_path: Path) -> None:
+    out = tmp_path / "mimic3wdb-listing.csv"
+    result = cli.run("waveshard", "make-listing", "--out", str(out), "--scale", "0.001")
+    assert result.code == 0, result.output
+    table = pd.read_csv(out, dtype={"key": str})
+    assert f"Wrote {len(table):,} objects" in result.output
+    assert f"of {round(ARCHIVE_RECORDS * 0.001):,} records in 10 groups to {out}" in result.output

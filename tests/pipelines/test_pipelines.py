@@ -26,7 +26,8 @@ def test_registry_has_one_namespace_per_configured_group(monkeypatch) -> None:
     namespaces = {n.namespace for n in pipelines["profile"].nodes}
     assert namespaces == {f"group_{g}" for g in DEFAULT_GROUPS}
     assert {n.namespace for n in pipelines["combine"].nodes} == {None}
-    assert len(pipelines["__default__"].nodes) == 5 * len(DEFAULT_GROUPS) + 7
+    # profile (5 per group, 7 to combine) and clinical (3 per group, 4 to combine)
+    assert len(pipelines["__default__"].nodes) == (5 + 3) * len(DEFAULT_GROUPS) + 7 + 4
     # parameters are shared, not namespaced
     params = {i for i in pipelines["profile"].inputs() if i.startswith("params:")}
     assert params == {

@@ -93,7 +93,8 @@ def test_every_output_equals_the_local_run(runs: dict, moto_s3: MotoS3) -> None:
     remote_files = {k[len(OUT_PREFIX) + 1 :] for k in remote_keys}
     assert remote_files == set(local_files)
     assert "04_feature/segment_features.parquet" in remote_files
-    assert len(remote_files) == 10 * 5 + 7
+    # Per group: the profile's 5 files and the clinical pipeline's 3; then 7 + 4 combined.
+    assert len(remote_files) == 10 * (5 + 3) + 7 + 4
 
     identical = 0
     for rel, path in local_files.items():
@@ -103,7 +104,7 @@ def test_every_output_equals_the_local_run(runs: dict, moto_s3: MotoS3) -> None:
             # Timings differ between two runs; everything else must not.
             strip = _without_timings
             assert strip(json.loads(remote)) == strip(json.loads(local)), rel
-        elif "extraction_errors" in rel:
+        elif "extraction_errors" in rel or "clinical_errors" in rel:
             read = pd.read_parquet if rel.endswith(".parquet") else pd.read_csv
             left, right = read(io.BytesIO(remote)), read(io.BytesIO(local))
             # The error rows name the file where it lives (bucket path vs local path).
@@ -113,8 +114,9 @@ def test_every_output_equals_the_local_run(runs: dict, moto_s3: MotoS3) -> None:
         else:
             assert remote == local, f"{rel} differs between S3 and local"
             identical += 1
-    # index/features parquet per group; 04_feature's 2 parquet, signal_stats parquet and csv
-    assert identical == 10 * 3 + 4
+    # index/features parquet per group; 04_feature's 2 parquet, signal_stats parquet and
+    # csv; window_features per group and combined
+    assert identical == 10 * 3 + 4 + 10 + 1
     errors = pd.read_csv(local_out / "08_reporting/extraction_errors.csv")
     assert len(errors) > 0, "the real records should give error rows to compare"
 

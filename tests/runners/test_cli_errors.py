@@ -25,6 +25,6 @@ def test_a_group_id_given_as_a_namespace_names_the_namespace() -> None:
     assert "Traceback" not in result.output
     (line,) = _error_lines(result.output)
     assert line == (
-        "Error: --namespaces 30 (did you mean group_30?): no such namespace in this run's "
-        "pipelines; they are group_30, group_31."
+        "Error: --namespaces 30 (did you mean group_30?): no such namespace; valid names: "
+        'group_30, group_31. To run some groups end to end instead, use --params "groups=30".'
     )

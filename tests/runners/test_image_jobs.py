@@ -95,7 +95,8 @@ def _read(moto, key: str) -> pd.DataFrame:
 
 def test_group_and_combine_jobs_in_the_image_equal_a_plain_run(image, moto, tmp_path) -> None:
     work = tmp_path / "jobs"
-    result = _run_jobs(moto, "image", work, isolation="image")
+    # input_mode=file: the group's input is staged into the container's input channel
+    result = _run_jobs(moto, "image", work, isolation="image", input_mode="file")
     assert result.code == 0, result.output[-4000:]
     plain = tmp_path / "plain"
     direct = kedro_run(
@@ -118,8 +119,9 @@ def test_group_and_combine_jobs_in_the_image_equal_a_plain_run(image, moto, tmp_
     assert ours["totals"]["records"] == theirs["totals"]["records"] == 2
     # Both jobs ran inside the image: what they wrote is in their own writable layer,
     # their inputs and outputs under the literal /opt/ml paths.
-    (group_job,) = work.glob(f"ws-group-{GROUP}-*")
-    (combine_job,) = work.glob("ws-combine-*")
+    # (job folders are kept per S3 store: <work>/<store>/<job>)
+    (group_job,) = work.glob(f"*/ws-group-{GROUP}-*")
+    (combine_job,) = work.glob("*/ws-combine-*")
     for job in (group_job, combine_job):
         layer = job / "layer" / "opt" / "ml" / "processing"
         assert list((layer / "input" / "code").glob("waveshard-*.whl")), job
@@ -143,7 +145,10 @@ def test_a_runtime_dependency_in_the_dev_group_fails_the_job(image, moto, tmp_pa
     assert f"group_{GROUP}: ModuleNotFoundError: No module named 'joblib'" in result.output, (
         result.output[-4000:]
     )
-    assert not list_keys(moto, OUT_BUCKET, "dev-group/")
+    # only the code and the job's own files went up before it ran; no table, no marker
+    uploaded = list_keys(moto, OUT_BUCKET, "dev-group/")
+    assert uploaded
+    assert all(key.startswith("dev-group/_waveshard/") for key in uploaded), uploaded
 
 
 #: Appended to pipeline_registry.py of a project copy: imports a module only the

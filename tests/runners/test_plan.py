@@ -32,7 +32,9 @@ def test_a_listing_is_planned_with_partitions_wall_clock_costs_and_assumptions(
         r"cost \$\d+\.\d\d instances \+ \$\d+\.\d\d volumes \+ \$\d+\.\d\d S3 GETs", out
     )
     assert "S3 at 1,100 MB/s per ml.c5.4xlarge" in out
-    assert "compute: profile 200 MB/s per vCPU (compute_mb_s_per_vcpu) × 16 vCPU" in out
+    assert (
+        "compute: clinical 20, profile 200 MB/s per vCPU (compute_mb_s_per_vcpu) × 16 vCPU" in out
+    )
     assert "quota of 0 for 'ml.c5.4xlarge for processing job usage'" in out
     assert f"Planned from the listing {listing} ({summary.files:,} objects" in out
 

@@ -9,7 +9,6 @@ every network attempt of the process audited.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -23,7 +22,7 @@ from kedro_telemetry import plugin as telemetry
 
 from tests.support.paths import PROJECT_ROOT, SAMPLE_RAW
 from waveshard.runners.entrypoint import TELEMETRY_OFF, _unpack_conf, run_job
-from waveshard.runners.job_spec import JobSpec, build_request
+from waveshard.runners.job_spec import JOB_FILE, JobSpec, build_request, job_files
 from waveshard.runners.packaging import build_conf_archive
 from waveshard.runners.settings import ProcessingSettings
 
@@ -54,6 +53,7 @@ def test_every_job_request_turns_telemetry_off_whatever_is_forwarded() -> None:
         name="ws-group-30-x-1",
         package="waveshard",
         code_uri="s3://out/_code/abc",
+        job_uri="s3://out/_jobs/group_30/abc",
         wheel="w.whl",
         conf_archive="conf.tar.gz",
         environment={"KEDRO_DISABLE_TELEMETRY": ""},
@@ -135,21 +135,30 @@ def test_a_job_run_makes_no_network_attempt(tmp_path, monkeypatch, sent) -> None
     root = tmp_path / "processing"
     (root / "input").mkdir(parents=True)
     shutil.copytree(SAMPLE_RAW / "30", root / "input" / "raw_records")
-    nodes = [
+    nodes = tuple(
         f"group_30.{n}"
         for n in ("discover", "plan_shards", "extract", "summarize_records", "report_group")
-    ]
+    )
+    spec = JobSpec(
+        namespace="group_30",
+        nodes=nodes,
+        inputs=(),
+        output_uri="s3://out/w/02_intermediate/groups/30",
+        fingerprint="0" * 64,
+        params={"groups": "30"},
+    )
+    job_file = tmp_path / JOB_FILE
+    job_file.write_text(job_files(spec, input_bytes=0, input_mode="file")[JOB_FILE])
     args = argparse.Namespace(
         package="waveshard",
         env="container",
         namespace="group_30",
-        nodes=",".join(nodes),
         conf_source=str(code / name),
         processing_root=str(root),
         message_file=str(tmp_path / "message"),
         marker="_complete.json",
         fingerprint="0" * 64,
-        params=json.dumps({"groups": "30"}),
+        job_file=str(job_file),
     )
     monkeypatch.chdir(tmp_path)  # the entrypoint moves into its project folder; undone after
     _AUDIT.attempts.clear()

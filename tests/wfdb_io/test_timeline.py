@@ -10,7 +10,13 @@ import wfdb
 
 from tests.support.paths import PHYSIONET
 from waveshard.wfdb_io.headers import parse_header
-from waveshard.wfdb_io.timeline import header_start, record_timeline, segment_times
+from waveshard.wfdb_io.timeline import (
+    header_start,
+    offset_between,
+    record_timeline,
+    segment_times,
+    time_of_day,
+)
 
 S00001 = PHYSIONET / "s00001"
 MASTER = S00001 / "s00001-2896-10-10-00-31.hea"
@@ -131,3 +137,35 @@ def test_segment_times_of_a_record_folder() -> None:
     # no master named 3975656 in that folder, and segment headers have no date
     assert times[2].segment_start is None and times[2].record_start is None
     assert times[2].record_duration_s is None
+
+
+def test_time_of_day_with_leading_fields_left_out() -> None:
+    numerics = parse_header((S00001 / "s00001-2896-10-10-00-31n.hea").read_text())
+    assert numerics.base_time == "31:25.894"  # MM:SS.sss, the hours left out
+    assert time_of_day(numerics) == pytest.approx(31 * 60 + 25.894)
+    segment = parse_header((PHYSIONET / "s25047" / "3234460_0001.hea").read_text())
+    assert time_of_day(segment) == pytest.approx(10 * 3600 + 47 * 60 + 44.449)
+    assert header_start(segment) is None  # a time, no date
+    assert time_of_day(parse_header("100 0 360 650000\n")) is None
+
+
+def test_offset_between_dates_or_times_of_day() -> None:
+    master = parse_header(MASTER.read_text())
+    numerics = parse_header((S00001 / "s00001-2896-10-10-00-31n.hea").read_text())
+    assert offset_between(master, numerics) == 0.0
+    late = parse_header("a 1 125 10 23:59:00\na.dat 80 1 8 0 0 0 0 II\n")
+    early = parse_header("b 1 125 10 00:01:00\nb.dat 80 1 8 0 0 0 0 II\n")
+    assert offset_between(late, early) == 120.0  # past midnight
+    assert offset_between(late, parse_header("c 1 125 10\nc.dat 80 1 8 0 0 0 0 II\n")) is None
+
+
+def test_segments_own_times_agree_with_the_master_modulo_a_day() -> None:
+    """What placing a record without master relies on: segment times of day are right."""
+    master = parse_header(MASTER.read_text())
+    timeline = record_timeline(master)
+    for placement in timeline.placements:
+        if placement.is_gap or placement.name.endswith("_layout"):
+            continue
+        segment = parse_header((S00001 / f"{placement.name}.hea").read_text())
+        difference = (offset_between(master, segment) - placement.offset / master.fs) % 86400
+        assert min(difference, 86400 - difference) < 0.01, placement.name

@@ -26,6 +26,13 @@ import numpy as np
 import wfdb
 from wfdb.io import _signal as wfdb_signal
 
+from waveshard.datatools.sample_headers import (
+    to_millisecond,
+    to_mimic_header,
+    write_layout,
+    write_master,
+)
+
 __all__ = ["SAMPLE_MARKER", "SampleSummary", "holds_sample", "write_sample_tree"]
 
 #: File at the root of every tree this module writes: it tells the data tools that the
@@ -284,8 +291,20 @@ def _write_record(
         dat_bytes += digital.size
         offset += length
 
-    _write_layout(out, plan, first_gain)
-    _write_master(out, plan, offset)
+    layout = []
+    for c, (kind, name) in enumerate(plan.slots):
+        gain, baseline = first_gain.get(c, kind.gains[0])
+        layout.append((name, gain, baseline, kind.units))
+    write_layout(out, plan.record, start=plan.start, fs=FS, channels=layout)
+    write_master(
+        out,
+        plan.record,
+        start=plan.start,
+        fs=FS,
+        n_sig=len(plan.slots),
+        segments=[(name, length) for name, length, _ in plan.items],
+        total=offset,
+    )
     if plan.numerics:
         n_numerics = int(rng.integers(24, 73))
         dat_bytes += _write_numerics(out, plan, rng, n_numerics, force_invalid=showcase)
@@ -347,7 +366,7 @@ def _write_segment(
         n_sig=n_sig,
         fs=FS,
         sig_len=digital.shape[0],
-        base_time=_ms(start),
+        base_time=to_millisecond(start),
         file_name=[f"{name}.dat"] * n_sig,
         fmt=["80"] * n_sig,
         adc_gain=[g for g, _ in gains],
@@ -378,86 +397,7 @@ def _write_segment(
             record.wrheader(write_dir=str(out), expanded=False)
             # wfdb's own .dat encoder (the one wrsamp calls), minus the slow check.
             wfdb_signal.wr_dat_file(f"{name}.dat", "80", record.d_signal, 0, write_dir=str(out))
-    _to_mimic_header(out / f"{name}.hea")
-
-
-# wfdb writes "29(0)/mV" and unsigned checksums; MIMIC-III headers omit a zero
-# baseline ("29/mV") and store the checksum as a signed 16-bit number.
-_SIGNAL_LINE = re.compile(
-    r"^(?P<head>\S+ \d+) (?P<gain>[0-9.eE+-]+)\((?P<base>-?\d+)\)/(?P<units>\S+)"
-    r" (?P<res>-?\d+) (?P<zero>-?\d+) (?P<init>-?\d+) (?P<cksum>-?\d+) (?P<tail>.*)$"
-)
-
-
-def _format_gain(gain: float, baseline: int, units: str) -> str:
-    text = f"{gain:g}" if float(gain) != int(gain) else str(int(gain))
-    return f"{text}/{units}" if baseline == 0 else f"{text}({baseline})/{units}"
-
-
-def _to_mimic_header(path: Path) -> None:
-    lines = path.read_text().splitlines()
-    fixed = [lines[0]]
-    for line in lines[1:]:
-        m = _SIGNAL_LINE.match(line)
-        if m is None:
-            fixed.append(line)
-            continue
-        checksum = int(m["cksum"])
-        if checksum >= 32768:
-            checksum -= 65536
-        gain = _format_gain(float(m["gain"]), int(m["base"]), m["units"])
-        fixed.append(
-            f"{m['head']} {gain} {m['res']} {m['zero']} {m['init']} {checksum} {m['tail']}"
-        )
-    path.write_text("\n".join(fixed) + "\n")
-
-
-def _ms(moment: dt.datetime) -> dt.time:
-    return moment.time().replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
-def _format_time(moment: dt.datetime) -> str:
-    # Same spelling as wfdb's writer, so hand-written and wfdb-written headers agree.
-    text = str(_ms(moment))
-    return text.rstrip("0") if "." in text else text
-
-
-def _write_layout(out: Path, plan: _Plan, first_gain: dict[int, tuple[float, int]]) -> None:
-    # Hand-written: wfdb cannot write "~" as a file name with format 0, which is
-    # how every MIMIC-III layout header spells its signal lines.
-    lines = [f"{plan.record}_layout {len(plan.slots)} {FS} 0 {_format_time(plan.start)}"]
-    for c, (kind, name) in enumerate(plan.slots):
-        gain, baseline = first_gain.get(c, kind.gains[0])
-        lines.append(f"~ 0 {_format_gain(gain, baseline, kind.units)} 8 0 -128 0 0 {name}")
-    (out / f"{plan.record}_layout.hea").write_text("\n".join(lines) + "\n")
-
-
-def _write_master(out: Path, plan: _Plan, total: int) -> None:
-    seg_name = [f"{plan.record}_layout"] + [name for name, _, _ in plan.items]
-    seg_len = [0] + [length for _, length, _ in plan.items]
-    if 0 in seg_len[1:]:
-        # wfdb's MultiRecord check allows length 0 only for the layout segment, so a
-        # master listing a zero-length segment is written by hand in the same shape.
-        lines = [
-            f"{plan.record}/{len(seg_name)} {len(plan.slots)} {FS} {total} "
-            f"{_format_time(plan.start)} {plan.start:%d/%m/%Y}"
-        ]
-        lines += [f"{name} {length}" for name, length in zip(seg_name, seg_len, strict=True)]
-        (out / f"{plan.record}.hea").write_text("\n".join(lines) + "\n")
-        return
-    master = wfdb.MultiRecord(
-        record_name=plan.record,
-        n_sig=len(plan.slots),
-        fs=FS,
-        sig_len=total,
-        base_time=_ms(plan.start),
-        base_date=plan.start.date(),
-        seg_name=seg_name,
-        seg_len=seg_len,
-    )
-    # The constructor does not derive n_seg, which wrheader needs.
-    master.n_seg = len(seg_name)
-    master.wrheader(write_dir=str(out))
+    to_mimic_header(out / f"{name}.hea")
 
 
 def _write_numerics(
@@ -493,7 +433,7 @@ def _write_numerics(
         fs=NUMERICS_FS,
         counter_freq=NUMERICS_COUNTER_FREQ,
         sig_len=n,
-        base_time=_ms(plan.start),
+        base_time=to_millisecond(plan.start),
         base_date=plan.start.date(),
         file_name=[f"{name}.dat"] * n_sig,
         fmt=["16"] * n_sig,
@@ -508,5 +448,5 @@ def _write_numerics(
     )
     record.set_d_features(do_adc=False)
     record.wrsamp(write_dir=str(out))
-    _to_mimic_header(out / f"{name}.hea")
+    to_mimic_header(out / f"{name}.hea")
     return 2 * digital.size

@@ -138,6 +138,10 @@ class GroupFolder:
         return contents
 
     def read_bytes(self, relpath: str, start: int = 0, end: int | None = None) -> bytes:
+        """Read a file or a byte range of it; on object stores with the reader's retries."""
+        if is_object_store(self.fs):
+            # one retry layer for every read, as for read_many (not s3fs's inside botocore's)
+            return ObjectReader.shared(self.fs).read(self.path(relpath), start, end)
         return self.fs.cat_file(self.path(relpath), start=start, end=end)
 
 

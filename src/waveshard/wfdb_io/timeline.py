@@ -222,3 +222,35 @@ def segment_times(segments: Sequence[_Segment], masters: Mapping[str, Header]) -
             key = (posixpath.dirname(segment.header_path), segment.record)
             times.append(SegmentTime(earliest.get(key), start, None))
     return times
+
+
+def time_of_day(header: Header) -> float | None:
+    """The header's base time in seconds after midnight; ``None`` if absent or unreadable.
+
+    Segment headers of MIMIC-III carry a time without a date; this is all they
+    say about when they start.
+    """
+    if not header.base_time:
+        return None
+    try:
+        moment = wfdb_strptime(header.base_time)
+    except ValueError:
+        return None
+    return moment.hour * 3600 + moment.minute * 60 + moment.second + moment.microsecond / 1e6
+
+
+def offset_between(first: Header, second: Header) -> float | None:
+    """Seconds from the start of one header's record to the start of another's.
+
+    Dates are used when both headers give one; otherwise the times of day, so
+    the answer is only known modulo one day (a second record that starts
+    "earlier" in the day is taken to start the next day; one that starts more
+    than a day later cannot be told apart). ``None`` when either has no time.
+    """
+    a, b = header_start(first), header_start(second)
+    if a is not None and b is not None:
+        return (b - a).total_seconds()
+    ta, tb = time_of_day(first), time_of_day(second)
+    if ta is None or tb is None:
+        return None
+    return (tb - ta) % 86_400.0
