@@ -34,6 +34,8 @@ NOT_RUN = {
     "(test_named_test_files_exist checks the files it names)",
     r"^uv run python -m benchmarks\.": "a benchmark: a minute of CPU on 255 MB of generated "
     "data, measured by hand for the README's Speed section",
+    r"^(nice -n \d+ )?uv run mutmut\b": "mutation testing: most of an hour of CPU, run by "
+    "hand for the README's Mutation testing section",
     r"^uv run kedro viz run\b": "starts a web server that runs until it is stopped",
     r"^uv run kedro viz build\b": "tests/pipelines/test_viz.py runs it",
     r"^python -m http\.server -d build\b": "starts a web server that runs until it is "

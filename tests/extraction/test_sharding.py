@@ -33,6 +33,10 @@ def test_naive_equal_count_chunks_are_worse_than_lpt() -> None:
     assert lpt == 1000 < equal_count
 
 
+def test_one_shard_holds_every_item_largest_first() -> None:
+    assert plan_shards([3, 1, 2, 5], 1) == [[3, 0, 2, 1]]
+
+
 def test_fewer_items_than_shards_and_bad_counts() -> None:
     assert plan_shards([5, 3], 10) == [[0], [1]]
     assert plan_shards([], 3) == []

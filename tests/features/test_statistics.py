@@ -73,4 +73,7 @@ def test_merge_equals_concatenation_with_different_gains() -> None:
 def test_empty_sample_gives_nan() -> None:
     empty = ValueCounts.merge([])
     assert empty.n == 0
+    # the counts of no samples at all: no values, no counts, in the dtypes of any other
+    assert empty.values.shape == empty.counts.shape == (0,)
+    assert empty.values.dtype == np.float64 and empty.counts.dtype == np.int64
     assert all(np.isnan(v) for v in summarize(empty).values())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import json
 import shutil
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import pytest
 
 from tests.support.paths import PROJECT_ROOT
 from waveshard.runners.context import RunContext
-from waveshard.runners.marker import fingerprint, is_complete
+from waveshard.runners.marker import fingerprint, is_complete, read_marker
 from waveshard.runners.settings import ProcessingSettings
 from waveshard.runners.shipping import build_artefacts
 
@@ -45,6 +47,41 @@ def test_every_input_of_a_job_changes_its_fingerprint(field: str, value) -> None
     marker = {"fingerprint": same}
     assert is_complete(marker, same)
     assert not is_complete(marker, fingerprint(**{**BASE, field: value}))
+
+
+def test_the_order_of_nodes_and_mappings_does_not_change_the_fingerprint() -> None:
+    """The same job planned with its parameters or inputs listed in another order is done."""
+    base = {
+        **BASE,
+        "inputs": {"raw_records": "s3://raw/30", "listing": "s3://raw/listing.csv"},
+        "params": {"groups": "30", "max_workers": 2},
+        "environment": {"A": "1", "B": "2"},
+    }
+    reordered = {
+        **base,
+        "nodes": list(reversed(base["nodes"])),
+        "inputs": dict(reversed(base["inputs"].items())),
+        "params": dict(reversed(base["params"].items())),
+        "environment": dict(reversed(base["environment"].items())),
+    }
+    assert list(reordered["params"]) != list(base["params"])
+    assert fingerprint(**reordered) == fingerprint(**base)
+
+
+def test_parameters_json_cannot_hold_are_fingerprinted_by_their_text() -> None:
+    """YAML turns ``2024-01-31`` into a date, which JSON has no type for."""
+    first = fingerprint(**{**BASE, "params": {"since": datetime.date(2024, 1, 31)}})
+    assert first == fingerprint(**{**BASE, "params": {"since": "2024-01-31"}})
+    assert first != fingerprint(**{**BASE, "params": {"since": datetime.date(2024, 2, 1)}})
+
+
+def test_read_marker_returns_the_marker_or_none(tmp_path: Path) -> None:
+    assert read_marker(str(tmp_path), "_done.json") is None
+    (tmp_path / "_done.json").write_text(json.dumps({"fingerprint": "f" * 64}))
+    assert read_marker(str(tmp_path), "_done.json") == {"fingerprint": "f" * 64}
+    (tmp_path / "_done.json").write_text('{"fingerprint": ')  # cut short while written
+    assert read_marker(str(tmp_path), "_done.json") is None
+    assert not is_complete(read_marker(str(tmp_path), "_done.json"), "f" * 64)
 
 
 def _project(tmp_path: Path) -> Path:
