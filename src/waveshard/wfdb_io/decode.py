@@ -132,8 +132,12 @@ def _count_file(
     return [_finish(sig, digital, hist[ch]) for ch, sig in enumerate(signals)]
 
 
-def _count_with_wfdb(group: GroupFolder, task: SegmentTask) -> list[DigitalCounts]:
-    """Any format wfdb reads: digital samples, counted with ``np.unique``."""
+def digital_samples_with_wfdb(group: GroupFolder, task: SegmentTask) -> list[np.ndarray]:
+    """A segment's digital samples as wfdb reads them, each signal at its own rate.
+
+    For any format wfdb reads; off local disk, the segment's files are staged in a
+    temporary folder first (wfdb reads local files only).
+    """
 
     def read(record_dir: str) -> list[np.ndarray]:
         record = wfdb.rdrecord(
@@ -142,13 +146,17 @@ def _count_with_wfdb(group: GroupFolder, task: SegmentTask) -> list[DigitalCount
         return list(record.e_d_signal)
 
     if group.is_local:
-        channels = read(posixpath.dirname(group.path(task.header_path)))
-    else:
-        # wfdb reads local files only: stage this one segment, then let it go.
-        with tempfile.TemporaryDirectory(prefix="waveshard-") as tmp:
-            for rel in (task.header_path, *task.dat_paths):
-                Path(tmp, posixpath.basename(rel)).write_bytes(group.read_bytes(rel))
-            channels = read(tmp)
+        return read(posixpath.dirname(group.path(task.header_path)))
+    # stage this one segment, then let it go
+    with tempfile.TemporaryDirectory(prefix="waveshard-") as tmp:
+        for rel in (task.header_path, *task.dat_paths):
+            Path(tmp, posixpath.basename(rel)).write_bytes(group.read_bytes(rel))
+        return read(tmp)
+
+
+def _count_with_wfdb(group: GroupFolder, task: SegmentTask) -> list[DigitalCounts]:
+    """Any format wfdb reads: digital samples, counted with ``np.unique``."""
+    channels = digital_samples_with_wfdb(group, task)
     results = []
     for signal, samples in zip(task.header.signals, channels, strict=True):
         digital, counts = np.unique(samples.astype(np.int64), return_counts=True)

@@ -18,13 +18,11 @@ Memory: a segment's float64 arrays are 8 bytes per sample (8x a format-80
 from __future__ import annotations
 
 import posixpath
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-import wfdb
 
+from waveshard.wfdb_io.decode import digital_samples_with_wfdb
 from waveshard.wfdb_io.discovery import SegmentTask
 from waveshard.wfdb_io.headers import INVALID_SAMPLE, Signal
 from waveshard.wfdb_io.storage import GroupFolder
@@ -121,21 +119,7 @@ def decode_interleaved(raw: bytes, signals: list[Signal], n_frames: int) -> list
 
 def _read_with_wfdb(group: GroupFolder, task: SegmentTask) -> list[np.ndarray]:
     """Any format wfdb reads, each signal at its own rate (digital, then physical)."""
-
-    def read(record_dir: str) -> list[np.ndarray]:
-        record = wfdb.rdrecord(
-            posixpath.join(record_dir, task.segment), physical=False, smooth_frames=False
-        )
-        return list(record.e_d_signal)
-
-    if group.is_local:
-        channels = read(posixpath.dirname(group.path(task.header_path)))
-    else:
-        # wfdb reads local files only: stage this one segment, then let it go.
-        with tempfile.TemporaryDirectory(prefix="waveshard-") as tmp:
-            for rel in (task.header_path, *task.dat_paths):
-                Path(tmp, posixpath.basename(rel)).write_bytes(group.read_bytes(rel))
-            channels = read(tmp)
+    channels = digital_samples_with_wfdb(group, task)
     out = []
     for signal, digital in zip(task.header.signals, channels, strict=True):
         values = (digital.astype(np.float64) - signal.baseline) / signal.adc_gain
