@@ -6,12 +6,14 @@ import gc
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 import joblib
 from joblib.externals.loky import get_reusable_executor
 
 from waveshard.extraction.boundary import SegmentOutcome, SegmentWork, failure, run_batch
 from waveshard.extraction.progress import ProgressLog
+from waveshard.extraction.sharding import plan_shards
 from waveshard.wfdb_io.discovery import SegmentTask
 from waveshard.wfdb_io.read_ahead import reading_ahead
 from waveshard.wfdb_io.storage import GroupFolder
@@ -26,6 +28,24 @@ def resolve_workers(n_workers: int | None) -> int:
     if int(n_workers) < 1:
         raise ValueError(f"n_workers must be a positive integer or null, got {n_workers!r}")
     return int(n_workers)
+
+
+def plan_work(
+    sizes: Sequence[int], n_workers: int | None, shards_per_worker: int, parallel_min_mb: float
+) -> dict[str, Any]:
+    """Workers and balanced shards for items of ``sizes`` bytes (see the ``plan_*`` nodes).
+
+    Returns:
+        ``{"workers": int, "shards": [[item position, ...], ...]}``, heaviest shard
+        first; one worker when the items hold less than ``parallel_min_mb``.
+    """
+    workers = resolve_workers(n_workers)
+    if sum(sizes) < parallel_min_mb * 1e6:
+        workers = 1
+    if shards_per_worker < 1:
+        raise ValueError(f"shards_per_worker must be at least 1, got {shards_per_worker}")
+    shards = plan_shards(sizes, workers * shards_per_worker) if sizes else []
+    return {"workers": workers, "shards": shards}
 
 
 def _run_reading_ahead(

@@ -17,9 +17,8 @@ import pandas as pd
 
 from waveshard.contract import EXTRACTION_ERRORS, Problem, window_features_table
 from waveshard.extraction.clinical_records import RecordPlan, clinical_record, plan_records
-from waveshard.extraction.parallel import resolve_workers, run_shards
+from waveshard.extraction.parallel import plan_work, run_shards
 from waveshard.extraction.progress import ProgressLog
-from waveshard.extraction.sharding import plan_shards as plan_balanced_shards
 from waveshard.features.clinical import ClinicalSettings
 from waveshard.features.names import SignalNameMap
 from waveshard.wfdb_io.discovery import discover_segments
@@ -87,14 +86,8 @@ def plan_record_shards(
     Returns:
         ``{"workers": int, "shards": [[record position, ...], ...]}``.
     """
-    workers = resolve_workers(n_workers)
     sizes = [p.dat_bytes for p in clinical_records.records]
-    if sum(sizes) < parallel_min_mb * 1e6:
-        workers = 1
-    if shards_per_worker < 1:
-        raise ValueError(f"shards_per_worker must be at least 1, got {shards_per_worker}")
-    shards = plan_balanced_shards(sizes, workers * shards_per_worker) if sizes else []
-    return {"workers": workers, "shards": shards}
+    return plan_work(sizes, n_workers, shards_per_worker, parallel_min_mb)
 
 
 def compute_windows(  # noqa: PLR0917 (Kedro passes node inputs by position)

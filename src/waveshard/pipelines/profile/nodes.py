@@ -26,10 +26,9 @@ from waveshard.contract import (
     Problem,
 )
 from waveshard.extraction.boundary import SegmentOutcome
-from waveshard.extraction.parallel import resolve_workers, run_shards
+from waveshard.extraction.parallel import plan_work, run_shards
 from waveshard.extraction.profile import profile_segment
 from waveshard.extraction.progress import ProgressLog
-from waveshard.extraction.sharding import plan_shards as plan_balanced_shards
 from waveshard.features.names import SignalNameMap
 from waveshard.features.records import merge_records
 from waveshard.features.statistics import ValueCounts
@@ -128,14 +127,8 @@ def plan_shards(
         ``{"workers": int, "shards": [[segment position, ...], ...]}``, heaviest
         shard first.
     """
-    workers = resolve_workers(n_workers)
     sizes = [t.dat_bytes for t in discovery.tasks]
-    if sum(sizes) < parallel_min_mb * 1e6:
-        workers = 1
-    if shards_per_worker < 1:
-        raise ValueError(f"shards_per_worker must be at least 1, got {shards_per_worker}")
-    shards = plan_balanced_shards(sizes, workers * shards_per_worker) if sizes else []
-    return {"workers": workers, "shards": shards}
+    return plan_work(sizes, n_workers, shards_per_worker, parallel_min_mb)
 
 
 def extract(
